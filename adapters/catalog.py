@@ -1,0 +1,292 @@
+"""The store catalog: the one source of truth for every store, key, index, TTL attribute,
+secret, bucket, key alias and metric name.
+
+Both the Pulumi components (to create resources) and every backend (to use them) read this
+module, so a table's keys or a parameter's name cannot differ between infrastructure and code
+(the TypeScript predecessor's Terraform and code disagreed on exactly these). This module is
+pure data: it imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Literal
+
+AttrType = Literal["S", "N"]
+
+#: Numeric epoch-seconds TTL attribute on DynamoDB and the local backend (DynamoDB's TTL
+#: feature needs a number). The seed's integration test reads `ttl` on `consent-store`.
+TTL_ATTRIBUTE = "ttl"
+#: Firestore's TTL policies need a timestamp field, so the GCP backend mirrors `ttl` here.
+TTL_TIMESTAMP_FIELD = "expireAt"
+
+_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class KeyAttr:
+    name: str
+    type: AttrType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    """A secondary index: equality on `hash_key`, ordered by `range_key`."""
+
+    name: str
+    hash_key: KeyAttr
+    range_key: KeyAttr | None = None
+
+
+class Store(StrEnum):
+    """Logical store names. Physical names are `{prefix}-{store}`."""
+
+    FP_EVENTS = "fp-events"
+    CONSENT = "consent"
+    BLOCK_COUNTER = "block-counter"
+    NONCES = "nonce-store"
+    DEDUP = "dedup-index"
+    RATE_LIMITS = "rate-limits"
+    CALIBRATION = "calibration-store"
+    RAW_EVENTS = "consent-store"
+    API_KEYS = "api-keys"
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    store: Store
+    description: str
+    hash_key: KeyAttr
+    range_key: KeyAttr | None = None
+    indexes: tuple[Index, ...] = ()
+    #: None: items never expire. Otherwise items carry TTL_ATTRIBUTE (epoch seconds).
+    default_ttl: timedelta | None = None
+    #: Durable stores hold data that must survive an incident: PITR, backups, deletion
+    #: protection. Ephemeral stores hold counters and tokens that are safe to lose.
+    durable: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.store.value
+
+    @property
+    def ttl_attribute(self) -> str | None:
+        return TTL_ATTRIBUTE if self.default_ttl is not None else None
+
+    @property
+    def key_attrs(self) -> tuple[KeyAttr, ...]:
+        return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
+
+    def attribute_definitions(self) -> dict[str, AttrType]:
+        """Every attribute used in a key of the table or of an index, with its type."""
+        attrs: dict[str, AttrType] = {a.name: a.type for a in self.key_attrs}
+        for index in self.indexes:
+            attrs[index.hash_key.name] = index.hash_key.type
+            if index.range_key is not None:
+                attrs[index.range_key.name] = index.range_key.type
+        return attrs
+
+    def index(self, name: str) -> Index:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        raise KeyError(f"store {self.name!r} has no index {name!r}")
+
+    def physical_name(self, prefix: str) -> str:
+        return f"{prefix}-{self.name}"
+
+
+_TS = KeyAttr("ts", "N")
+
+STORES: dict[Store, StoreSpec] = {
+    spec.store: spec
+    for spec in (
+        StoreSpec(
+            Store.FP_EVENTS,
+            "Oracle findings that blocked or warned, and their false-positive review state.",
+            hash_key=KeyAttr("eventid"),
+            indexes=(
+                Index("by-rule", KeyAttr("ruleid"), _TS),
+                Index("by-finding", KeyAttr("findingid"), _TS),
+            ),
+        ),
+        StoreSpec(
+            Store.CONSENT,
+            "Consent grants and revocations per org (org or repo scope) and their history.",
+            hash_key=KeyAttr("orgid"),
+            range_key=KeyAttr("sk"),
+        ),
+        StoreSpec(
+            Store.BLOCK_COUNTER,
+            "Circuit-breaker block counts per (rule, repository, UTC hour).",
+            hash_key=KeyAttr("bucket"),
+            default_ttl=timedelta(hours=48),
+            durable=False,
+        ),
+        StoreSpec(
+            Store.NONCES,
+            "Single-use request nonces, stored as SHA-256 only.",
+            hash_key=KeyAttr("tokenhash"),
+            default_ttl=timedelta(hours=1),
+            durable=False,
+        ),
+        StoreSpec(
+            Store.DEDUP,
+            "Ingest de-duplication keys (pseudonymous org + rule + claim hash).",
+            hash_key=KeyAttr("dedupkey"),
+            default_ttl=timedelta(hours=24),
+            durable=False,
+        ),
+        StoreSpec(
+            Store.RATE_LIMITS,
+            "Windowed rate-limit counters and distinct-member sets.",
+            hash_key=KeyAttr("limitkey"),
+            default_ttl=timedelta(hours=2),
+            durable=False,
+        ),
+        StoreSpec(
+            Store.CALIBRATION,
+            "Anonymized FP aggregates by rule, version, outcome, UTC day and pseudonymous org.",
+            hash_key=KeyAttr("rulekey"),
+            range_key=KeyAttr("sk"),
+        ),
+        StoreSpec(
+            Store.RAW_EVENTS,
+            "Raw ingested calibration events, org id and claim envelope-encrypted, 30-day TTL.",
+            hash_key=KeyAttr("eventid"),
+            default_ttl=timedelta(days=30),
+        ),
+        StoreSpec(
+            Store.API_KEYS,
+            "API keys of certified implementations, stored as SHA-256 hashes bound to an org.",
+            hash_key=KeyAttr("keyhash"),
+        ),
+    )
+}
+
+
+class Secret(StrEnum):
+    """Versioned secrets (current + previous for rotation with a grace window)."""
+
+    REDACTION_KEY = "redaction-key"
+    ANONYMIZER_SALT = "anonymizer-salt"
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    secret: Secret
+    description: str
+    #: Secret values are 64 hex characters (32 bytes of entropy).
+    value_pattern: str = r"^[0-9a-f]{64}$"
+    grace_period: timedelta = timedelta(hours=24)
+
+    def ssm_parameter_name(self, prefix: str) -> str:
+        return f"/{prefix}/{self.secret.value}"
+
+    def secret_manager_id(self, prefix: str) -> str:
+        return f"{prefix}-{self.secret.value}"
+
+
+SECRETS: dict[Secret, SecretSpec] = {
+    spec.secret: spec
+    for spec in (
+        SecretSpec(Secret.REDACTION_KEY, "HMAC key that brands and MACs oracle reports."),
+        SecretSpec(Secret.ANONYMIZER_SALT, "HMAC salt that pseudonymizes org ids."),
+    )
+}
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    description: str
+    noncurrent_version_days: int = 365
+
+    def physical_name(self, prefix: str) -> str:
+        return f"{prefix}-{self.name}"
+
+
+BASELINES_BUCKET = BucketSpec("baselines", "Versioned drift baselines (governed-file hashes).")
+
+
+def key_alias(prefix: str) -> str:
+    """The KMS alias (AWS) / key name (GCP key ring `{prefix}`) of the stack's key."""
+    return f"alias/{prefix}"
+
+
+def gcp_key_ring(prefix: str) -> str:
+    return prefix
+
+
+GCP_CRYPTO_KEY = "envelope"
+
+
+class Metric(StrEnum):
+    """Operational metrics the service emits and the platform alarms on."""
+
+    CIRCUIT_BREAKER_TRIGGERS = "CircuitBreakerTriggers"
+    SECRET_STORE_FAILURES = "SecretStoreFailures"
+
+
+METRICS_NAMESPACE = "PhaseMirror"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    metric: Metric
+    description: str
+    #: The alarm fires when the 5-minute sum is strictly greater than this.
+    alarm_threshold: float = 0
+    period_seconds: int = 300
+    unit: str = "Count"
+    dimensions: tuple[str, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.metric.value
+
+    def log_metric_name(self, prefix: str) -> str:
+        """Cloud Logging log-based metric name (GCP)."""
+        return f"{prefix}-{self.metric.value}"
+
+
+METRICS: dict[Metric, MetricSpec] = {
+    spec.metric: spec
+    for spec in (
+        MetricSpec(
+            Metric.CIRCUIT_BREAKER_TRIGGERS,
+            "A rule reached the circuit-breaker threshold and its blocks degraded to warn.",
+            alarm_threshold=0,
+            dimensions=("RuleId",),
+        ),
+        MetricSpec(
+            Metric.SECRET_STORE_FAILURES,
+            "Reading the redaction key or the anonymizer salt failed.",
+            alarm_threshold=5,
+        ),
+    )
+}
+
+#: Alarm/alert threshold on DynamoDB read/write throttle events per 5 minutes (seed: > 10).
+THROTTLE_ALARM_THRESHOLD = 10
+
+
+def validate_prefix(prefix: str) -> str:
+    """Check a resource prefix; every physical name is derived from it."""
+    if not _PREFIX_RE.match(prefix):
+        raise ValueError(
+            f"invalid prefix {prefix!r}: use 3-42 lowercase letters, digits and '-', "
+            "starting with a letter (e.g. 'phase-mirror-staging')"
+        )
+    return prefix
+
+
+def durable_stores() -> list[StoreSpec]:
+    return [spec for spec in STORES.values() if spec.durable]
+
+
+def ephemeral_stores() -> list[StoreSpec]:
+    return [spec for spec in STORES.values() if not spec.durable]

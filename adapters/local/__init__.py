@@ -1,0 +1,8 @@
+"""The embedded local backend: SQLite (stdlib) in one data directory. The default.
+
+Importing this package imports no cloud SDK.
+"""
+
+from .driver import LocalDriver, open_driver
+
+__all__ = ["LocalDriver", "open_driver"]

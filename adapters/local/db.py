@@ -1,0 +1,100 @@
+"""SQLite connections: one per thread and process, WAL mode, mapped errors.
+
+Durability: two database files. `durable.db` (FP events, consent, calibration, raw events, API
+keys, secrets, objects) runs with `synchronous=FULL`: once a write returns, it survives a process
+crash *and* a power loss. `ephemeral.db` (counters, nonces, dedup, rate limits) runs with
+`synchronous=NORMAL`: it survives a process crash; a power loss may lose the last moments of
+counters, which fails safe (a counter restarts lower, a nonce is gone).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import Conflict, Misconfigured, StoreError, Throttled, Unavailable
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+class Database:
+    def __init__(self, path: Path, *, synchronous: str) -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self._local = threading.local()
+
+    def connection(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != pid:
+            conn = self._connect()
+            self._local.conn, self._local.pid = conn, pid
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        except sqlite3.Error as error:
+            raise map_error(error, str(self.path)) from None
+        return conn
+
+    @contextmanager
+    def transaction(self, store: str, key: object = None) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the database's write lock up front (BEGIN IMMEDIATE),
+        so read-modify-write sequences are atomic across threads and processes."""
+        conn = self.connection()
+        with mapped(store, key):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            conn.close()
+        self._local = threading.local()
+
+
+@contextmanager
+def mapped(store: str, key: object = None) -> Iterator[None]:
+    try:
+        yield
+    except StoreError:
+        raise
+    except sqlite3.Error as error:
+        raise map_error(error, store, key) from None
+
+
+def map_error(error: sqlite3.Error, store: str, key: object = None) -> StoreError:
+    text = str(error)
+    if isinstance(error, sqlite3.IntegrityError):
+        return Conflict(f"constraint failed: {text}", store=store, key=key)
+    if "locked" in text or "busy" in text:
+        return Throttled(f"database busy: {text}", store=store, key=key, retry_after=0.5)
+    if "no such table" in text or "no such column" in text:
+        return Misconfigured(
+            f"{text}; the local schema is missing or outdated: run 'phase-mirror doctor'",
+            store=store,
+            key=key,
+        )
+    if isinstance(error, sqlite3.OperationalError) and (
+        "unable to open" in text or "readonly" in text or "disk" in text
+    ):
+        return Unavailable(f"local database unusable: {text}", store=store, key=key)
+    return Unavailable(f"local database error: {text}", store=store, key=key)
