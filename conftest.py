@@ -1,0 +1,6 @@
+"""Root pytest configuration: shared fixtures live in `tests/support/` and load as plugins."""
+
+pytest_plugins = [
+    "tests.support.emulators",
+    "tests.support.backends",
+]

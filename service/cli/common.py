@@ -1,0 +1,55 @@
+"""What every CLI command shares: exit codes, backend opening, error reporting."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from adapters.backend import Backend, open_backend
+from adapters.errors import (
+    Conflict,
+    IntegrityError,
+    Misconfigured,
+    NotFound,
+    StoreError,
+    Throttled,
+    Unavailable,
+)
+
+# Exit codes (documented in docs/cli.md). 0-2 are the oracle's decision codes.
+EXIT_OK = 0
+EXIT_FAIL = 1  # a check failed / the oracle blocks
+EXIT_DEGRADED = 2  # the oracle is degraded and cannot vouch for the result
+EXIT_USAGE = 64  # bad command line or bad input file (sysexits EX_USAGE)
+EXIT_NOT_FOUND = 66  # the thing named does not exist (EX_NOINPUT)
+EXIT_UNAVAILABLE = 69  # the backend is unreachable (EX_UNAVAILABLE)
+EXIT_CONFIG = 78  # the backend setting or the backend's resources are wrong (EX_CONFIG)
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 64."""
+
+
+def exit_code_for(error: BaseException) -> int:
+    if isinstance(error, UsageError):
+        return EXIT_USAGE
+    if isinstance(error, Misconfigured):
+        return EXIT_CONFIG
+    if isinstance(error, Unavailable | Throttled):
+        return EXIT_UNAVAILABLE
+    if isinstance(error, NotFound):
+        return EXIT_NOT_FOUND
+    if isinstance(error, Conflict | IntegrityError | StoreError):
+        return EXIT_FAIL
+    return EXIT_FAIL
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    print(f"phase-mirror: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def backend_from(args: argparse.Namespace) -> Backend:
+    """Open the backend named by `--backend` (or the environment; see docs/configuration.md)."""
+    return open_backend(getattr(args, "backend", None))

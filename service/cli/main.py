@@ -1,0 +1,88 @@
+"""`phase-mirror`: the command-line entry point.
+
+Each subcommand lives in its own module exposing `register(subparsers)`; this module only wires
+them together and turns adapter errors into one-line messages with documented exit codes.
+Reports go to stdout; everything else (progress, logs) goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+from adapters.config import ENV_BACKEND
+from adapters.errors import StoreError
+
+from .common import EXIT_USAGE, UsageError, exit_code_for
+
+#: Subcommand modules, in `--help` order.
+COMMAND_MODULES = (
+    "service.cli.doctor",
+    "service.cli.demo",
+    "service.cli.sweep",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _version() -> str:
+    try:
+        return version("phase-mirror")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="phase-mirror",
+        description=(
+            "Phase Mirror: governance oracle and privacy-preserving false-positive calibration "
+            "service. Storage is chosen by one backend setting; the embedded local backend is "
+            "the default."
+        ),
+        epilog=(
+            f"Backend setting: --backend, else ${ENV_BACKEND}, else local:// in the default data "
+            "directory. Exit codes: 0 ok, 1 failed/blocked, 2 degraded, 64 usage, 66 not found, "
+            "69 backend unavailable, 78 misconfigured. See docs/cli.md."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"phase-mirror {_version()}")
+    parser.add_argument(
+        "--backend",
+        metavar="URL",
+        help="backend setting, e.g. local:///var/lib/phase-mirror or "
+        "aws://?region=us-east-1&prefix=phase-mirror-staging",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+        return code
+    except (StoreError, UsageError) as error:
+        print(f"phase-mirror: error: {error}", file=sys.stderr)
+        return exit_code_for(error)
+    except KeyboardInterrupt:
+        print("phase-mirror: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
