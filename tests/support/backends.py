@@ -46,7 +46,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def backend(request: pytest.FixtureRequest, backend_kind: str, clock: FakeClock) -> Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest, backend_kind: str, clock: FakeClock
+) -> Iterator[Backend]:
     factory: BackendFactory = request.getfixturevalue(f"{backend_kind}_backend_factory")
     opened = factory(clock)
     yield opened
