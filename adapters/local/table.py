@@ -92,7 +92,7 @@ class SqliteTable:
     # -- Table contract
 
     def get(self, key: Key) -> Item | None:
-        with mapped(self.spec.name, dict(key)):
+        with mapped(self.spec.name, key):
             return self._read(self._db.connection(), key)
 
     def put(self, item: Item, *, if_absent: bool = False) -> None:
@@ -140,7 +140,7 @@ class SqliteTable:
 
     def take(self, key: Key) -> Item:
         h, r = self._hr(key)
-        with mapped(self.spec.name, dict(key)):
+        with mapped(self.spec.name, key):
             row = (
                 self._db.connection()
                 .execute(
@@ -157,7 +157,7 @@ class SqliteTable:
 
     def delete(self, key: Key) -> None:
         h, r = self._hr(key)
-        with mapped(self.spec.name, dict(key)):
+        with mapped(self.spec.name, key):
             self._db.connection().execute(f"DELETE FROM {self._name} WHERE h=? AND r=?", (h, r))
 
     def query(

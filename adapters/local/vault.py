@@ -57,7 +57,7 @@ class LocalSecretStore:
         return [SecretVersion(secret, str(v), val, from_epoch(c), bool(e)) for v, val, c, e in rows]
 
     def current(self, secret: Secret) -> SecretVersion:
-        enabled = [v for v in self.versions(secret) if v.enabled]
+        enabled = self._enabled(secret, limit=1)
         if not enabled:
             raise NotFound(
                 f"secret has no enabled version; create one with 'phase-mirror rotate-secret {secret.value}'",
@@ -67,8 +67,21 @@ class LocalSecretStore:
         return enabled[0]
 
     def previous(self, secret: Secret) -> SecretVersion | None:
-        enabled = [v for v in self.versions(secret) if v.enabled]
+        enabled = self._enabled(secret, limit=2)
         return enabled[1] if len(enabled) > 1 else None
+
+    def _enabled(self, secret: Secret, *, limit: int) -> list[SecretVersion]:
+        with mapped("secrets", secret.value):
+            rows = (
+                self._db.connection()
+                .execute(
+                    "SELECT version, value, created FROM _secrets WHERE name=? AND enabled=1 "
+                    "ORDER BY version DESC LIMIT ?",
+                    (secret.value, limit),
+                )
+                .fetchall()
+            )
+        return [SecretVersion(secret, str(v), val, from_epoch(c)) for v, val, c in rows]
 
     def disable(self, secret: Secret, version: str) -> None:
         with self._db.transaction("secrets", f"{secret.value}@{version}") as conn:

@@ -12,6 +12,7 @@ from ..table import Item, Table
 from ._codec import from_ms, opt_from_ms, to_ms
 
 _MAX_TS = 2**53
+_REVIEWS = {review.value: review for review in Review}
 
 
 class TableFpEventStore:
@@ -112,9 +113,9 @@ def _decode(item: Item) -> FpEvent:
         repo=item["repo"],
         decision=item["decision"],
         timestamp=from_ms(item["ts"]),
-        review=Review(item.get("review", Review.PENDING.value)),
+        review=_REVIEWS[item.get("review", "pending")],
         reviewer=item.get("reviewer"),
         reason=item.get("reason"),
         reviewed_at=opt_from_ms(item.get("reviewedat")),
-        context={str(k): str(v) for k, v in (item.get("context") or {}).items()},
+        context=item.get("context") or {},
     )
