@@ -284,6 +284,33 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
+IndexOrder = Literal["ASCENDING", "DESCENDING"]
+
+
+@dataclass(frozen=True)
+class FirestoreIndex:
+    """A Firestore composite index on collection `{prefix}-{store}`: equality on `hash_field`,
+    ordered by `range_field`. Firestore serves `where(h == x).order_by(r)` only from such an
+    index, one per sort direction (the emulator needs none, production does)."""
+
+    store: Store
+    hash_field: str
+    range_field: str
+    order: IndexOrder
+
+
+def firestore_indexes(spec: StoreSpec) -> tuple[FirestoreIndex, ...]:
+    """Composite indexes the `Table.query` of this store needs, derived from its keys and indexes."""
+    pairs = [(spec.hash_key, spec.range_key)] + [(i.hash_key, i.range_key) for i in spec.indexes]
+    orders: tuple[IndexOrder, ...] = ("ASCENDING", "DESCENDING")
+    return tuple(
+        FirestoreIndex(spec.store, hash_key.name, range_key.name, order)
+        for hash_key, range_key in pairs
+        if range_key is not None
+        for order in orders
+    )
+
+
 def durable_stores() -> list[StoreSpec]:
     return [spec for spec in STORES.values() if spec.durable]
 
