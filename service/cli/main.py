@@ -23,6 +23,10 @@ COMMAND_MODULES = (
     "service.cli.doctor",
     "service.cli.demo",
     "service.cli.sweep",
+    "service.cli.serve",
+    "service.cli.keys",
+    "service.cli.consent",
+    "service.cli.anonymize",
 )
 
 

@@ -1,0 +1,111 @@
+"""What routes share: reading a JSON body, running domain code off the event loop, finding the
+API key of a request, and describing a manually validated body in the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from service.calibration.apikeys import ApiKey
+from service.calibration.bootstrap import Calibration
+from service.calibration.schema import field_errors
+
+from .errors import ApiError
+from .metrics import Registry
+
+T = TypeVar("T")
+
+
+def calibration(request: Request) -> Calibration:
+    found: Calibration = request.app.state.calibration
+    return found
+
+
+def metrics(request: Request) -> Registry:
+    found: Registry = request.app.state.metrics
+    return found
+
+
+async def offload(request: Request, function: Callable[..., T], *args: Any) -> T:
+    """Run blocking storage work on the app's bounded worker-thread pool.
+
+    Storage calls may wait on a lock or the network, so they stay off the event loop; the pool is
+    small on purpose (SQLite serialises writers anyway, and fewer threads contend less)."""
+    limiter = request.app.state.limiter
+    return await anyio.to_thread.run_sync(lambda: function(*args), limiter=limiter)
+
+
+async def read_json(request: Request, *, status: str = "error", **extra: Any) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        raise ApiError(
+            400,
+            "INVALID_JSON",
+            "the request body is empty; send a JSON object",
+            status=status,
+            **extra,
+        )
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(
+            400,
+            "INVALID_JSON",
+            "the request body is not valid JSON (UTF-8); send a JSON object with "
+            "Content-Type: application/json",
+            status=status,
+            **extra,
+        ) from None
+
+
+def parse_model(model: type[BaseModel], body: Any, *, status: str = "error", **extra: Any) -> Any:
+    if not isinstance(body, dict):
+        raise ApiError(
+            400, "INVALID_REQUEST", "the body must be a JSON object", status=status, **extra
+        )
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        errors = field_errors(error)
+        raise ApiError(
+            400,
+            "INVALID_REQUEST",
+            "invalid request: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
+            status=status,
+            errors=[e.model_dump() for e in errors],
+            **extra,
+        ) from None
+
+
+def header_token(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("x-api-key")
+
+
+async def require_key(request: Request, token: object) -> ApiKey:
+    """The API key from the body's `token`, else from `Authorization: Bearer` / `X-API-Key`."""
+    candidate = token if token is not None else header_token(request)
+    key = await offload(request, calibration(request).keys.authenticate, candidate)
+    if key is None:
+        raise ApiError(401, "INVALID_AUTH", "missing, unknown or revoked API key")
+    return key
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` for a route that parses its body itself (to control its error format)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
