@@ -65,7 +65,7 @@ class IngestRequest(BaseModel):
     claim: Claim
     # Literals, not the enums: strict mode would demand enum *instances*, and JSON has strings.
     outcome: Literal["matched", "not_matched"] = Field(description="What the rule decided.")
-    actualOutcome: Literal[  # noqa: N815 - the wire name of the contract
+    actualOutcome: Literal[  # the wire name of the contract
         "should_not_have_matched", "should_have_matched", "correct"
     ] = Field(
         description="What it should have decided: should_not_have_matched is a false positive."
