@@ -101,4 +101,7 @@ def new_registry() -> Registry:
         "phase_mirror_backend_errors_total", "Backend errors by class (Unavailable, Throttled...)."
     )
     registry.describe("phase_mirror_calibration_queries_total", "Calibration queries by result.")
+    registry.describe(
+        "phase_mirror_shed_total", "Requests refused with 429 because the service was at capacity."
+    )
     return registry

@@ -4,6 +4,7 @@ API key of a request, and describing a manually validated body in the OpenAPI do
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,9 +36,37 @@ async def offload(request: Request, function: Callable[..., T], *args: Any) -> T
     """Run blocking storage work on the app's bounded worker-thread pool.
 
     Storage calls may wait on a lock or the network, so they stay off the event loop; the pool is
-    small on purpose (SQLite serialises writers anyway, and fewer threads contend less)."""
+    small on purpose (SQLite serialises writers anyway, and fewer threads contend less).
+
+    Backpressure: a request whose *first* storage call waited longer than `max_queue_wait_ms`
+    for a thread is refused with 429 and Retry-After before it touches storage, so a burst larger
+    than the backend can absorb gets fast refusals instead of making every request time out."""
     limiter = request.app.state.limiter
-    return await anyio.to_thread.run_sync(lambda: function(*args), limiter=limiter)
+    deadline = None
+    if not getattr(request.state, "storage_started", False):
+        wait_ms = calibration(request).config.max_queue_wait_ms
+        deadline = time.monotonic() + wait_ms / 1000 if wait_ms > 0 else None
+
+    def work() -> T:
+        if deadline is not None and time.monotonic() > deadline:
+            raise Overloaded
+        request.state.storage_started = True
+        return function(*args)
+
+    try:
+        return await anyio.to_thread.run_sync(work, limiter=limiter)
+    except Overloaded:
+        metrics(request).inc("phase_mirror_shed_total")
+        raise ApiError(
+            429,
+            "THROTTLED",
+            "the service is at capacity; nothing was stored, retry after the indicated delay",
+            retry_after=1,
+        ) from None
+
+
+class Overloaded(Exception):
+    """A request waited too long for a storage thread (see `offload`)."""
 
 
 async def read_json(request: Request, *, status: str = "error", **extra: Any) -> Any:

@@ -42,6 +42,8 @@ class CalibrationConfig:
     raw_event_ttl_seconds: int = int(_RAW_TTL.total_seconds())
     #: Window in which an identical claim from the same org is a duplicate.
     dedup_window_seconds: int = int(_DEDUP_TTL.total_seconds())
+    #: Refuse (429) a request that waited longer than this for a storage thread (0: never).
+    max_queue_wait_ms: int = 1000
     #: Largest accepted request body.
     max_body_bytes: int = 64 * 1024
     #: How long a verified API key stays cached in a worker (revocation latency).
@@ -101,4 +103,6 @@ class CalibrationConfig:
         return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
 
 
-_MAY_BE_ZERO = frozenset({"key_cache_seconds", "salt_cache_seconds", "anonymize_every_seconds"})
+_MAY_BE_ZERO = frozenset(
+    {"key_cache_seconds", "salt_cache_seconds", "anonymize_every_seconds", "max_queue_wait_ms"}
+)
