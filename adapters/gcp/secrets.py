@@ -1,0 +1,147 @@
+"""Versioned secrets on Secret Manager: one secret per catalog entry, one version per rotation.
+
+"Current" is the newest ENABLED version and "previous" the enabled one before it, so a rotation
+(add a version) keeps the old value valid until the grace window ends and the old version is
+disabled (never destroyed: data pseudonymized with an old salt stays explainable).
+
+Secret Manager refuses to reveal a disabled version's payload, by design, so `versions()`
+reports disabled versions with an empty value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import google_crc32c
+from google.api_core import exceptions as gx
+from google.cloud import secretmanager
+
+from ..catalog import Secret
+from ..errors import NotFound, Unavailable
+from ..ports import SecretVersion
+from .clients import CALL_TIMEOUT, TRANSIENT, UNSENT, GcpClients
+from .errors import mapped
+
+_STORE = "secrets"
+_ENABLED = secretmanager.SecretVersion.State.ENABLED
+
+
+class SecretManagerStore:
+    def __init__(self, clients: GcpClients) -> None:
+        self._clients = clients
+
+    def _path(self, secret: Secret) -> str:
+        return self._clients.settings.secret_path(secret)
+
+    def _missing(self, secret: Secret) -> str:
+        return f"Secret Manager secret {self._path(secret)}"
+
+    def put(self, secret: Secret, value: str) -> SecretVersion:
+        data = value.encode()
+        with mapped(_STORE, secret.value, missing=self._missing(secret)):
+            added = self._clients.secrets.add_secret_version(
+                request={
+                    "parent": self._path(secret),
+                    "payload": {"data": data, "data_crc32c": int(google_crc32c.value(data))},
+                },
+                retry=UNSENT,
+                timeout=CALL_TIMEOUT,
+            )
+        return SecretVersion(secret, _number(added.name), value, _utc(added.create_time))
+
+    def versions(self, secret: Secret) -> list[SecretVersion]:
+        return [
+            SecretVersion(
+                secret,
+                _number(v.name),
+                self._access(secret, v.name) if v.state == _ENABLED else "",
+                _utc(v.create_time),
+                v.state == _ENABLED,
+            )
+            for v in self._listed(secret)
+        ]
+
+    def current(self, secret: Secret) -> SecretVersion:
+        enabled = self._enabled(secret, 1)
+        if not enabled:
+            raise NotFound(
+                "secret has no enabled version; create one with "
+                f"'phase-mirror rotate-secret {secret.value}'",
+                store=_STORE,
+                key=secret.value,
+            )
+        return enabled[0]
+
+    def previous(self, secret: Secret) -> SecretVersion | None:
+        enabled = self._enabled(secret, 2)
+        return enabled[1] if len(enabled) > 1 else None
+
+    def disable(self, secret: Secret, version: str) -> None:
+        if not version.isdigit():
+            raise NotFound("no such secret version", store=_STORE, key=f"{secret.value}@{version}")
+        with mapped(_STORE, f"{secret.value}@{version}"):
+            try:
+                self._clients.secrets.disable_secret_version(
+                    request={"name": f"{self._path(secret)}/versions/{version}"},
+                    retry=TRANSIENT,  # idempotent: disabling twice is disabling
+                    timeout=CALL_TIMEOUT,
+                )
+            except gx.NotFound:
+                self._require_secret(secret)
+                raise NotFound(
+                    "no such secret version", store=_STORE, key=f"{secret.value}@{version}"
+                ) from None
+
+    # -- helpers
+
+    def _enabled(self, secret: Secret, count: int) -> list[SecretVersion]:
+        """The newest `count` enabled versions, reading only their payloads."""
+        listed = [v for v in self._listed(secret) if v.state == _ENABLED][:count]
+        return [
+            SecretVersion(
+                secret, _number(v.name), self._access(secret, v.name), _utc(v.create_time)
+            )
+            for v in listed
+        ]
+
+    def _listed(self, secret: Secret) -> list[Any]:
+        """Every version's metadata, newest first."""
+        with mapped(_STORE, secret.value, missing=self._missing(secret)):
+            pages: Iterator[Any] = iter(
+                self._clients.secrets.list_secret_versions(
+                    request={"parent": self._path(secret)},
+                    retry=TRANSIENT,
+                    timeout=CALL_TIMEOUT,
+                )
+            )
+            listed = list(pages)
+        return sorted(listed, key=lambda v: int(_number(v.name)), reverse=True)
+
+    def _access(self, secret: Secret, name: str) -> str:
+        with mapped(_STORE, secret.value):
+            response = self._clients.secrets.access_secret_version(
+                request={"name": name}, retry=TRANSIENT, timeout=CALL_TIMEOUT
+            )
+        data = bytes(response.payload.data)
+        # `data_crc32c` is optional (older servers and emulators omit it): check it when present.
+        checksummed = "data_crc32c" in response.payload
+        if checksummed and response.payload.data_crc32c != int(google_crc32c.value(data)):
+            raise Unavailable("secret payload corrupted in transit", store=_STORE, key=name)
+        return data.decode()
+
+    def _require_secret(self, secret: Secret) -> None:
+        with mapped(_STORE, secret.value, missing=self._missing(secret)):
+            self._clients.secrets.get_secret(
+                request={"name": self._path(secret)}, retry=TRANSIENT, timeout=CALL_TIMEOUT
+            )
+
+
+def _number(version_name: str) -> str:
+    """`projects/p/secrets/s/versions/7` -> `7`."""
+    return version_name.rsplit("/", 1)[-1]
+
+
+def _utc(moment: datetime) -> datetime:
+    return datetime.fromtimestamp(moment.timestamp(), UTC)
