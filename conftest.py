@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.support.emulators",
     "tests.support.backends",
+    "tests.support.gcp_backend",
 ]
