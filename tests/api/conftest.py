@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -73,8 +73,8 @@ def make(local_backend: Backend, clock: FakeClock) -> ApiFactory:
 
 
 @pytest.fixture
-def api(make: ApiFactory) -> Iterator[Api]:
-    yield make()
+def api(make: ApiFactory) -> Api:
+    return make()
 
 
 def advance(clock: FakeClock, **delta: float) -> None:
