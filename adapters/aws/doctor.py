@@ -1,0 +1,310 @@
+"""`phase-mirror doctor` on AWS: is every catalog resource there and shaped as the catalog says?
+
+Checks, each with the command that fixes it: credentials and endpoint (STS), every table's key
+schema and indexes, TTL on the catalog's attribute, point-in-time recovery on durable tables,
+the KMS key enabled with rotation on, the SSM parameters present as SecureString (with a value
+of the catalog's shape once one is set), and the baselines bucket with versioning on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..backend import Check
+from ..catalog import SECRETS, STORES, TTL_ATTRIBUTE, KeyAttr, Secret, StoreSpec
+from ..errors import StoreError
+from .errors import BOOTSTRAP_HINT, Resource, error_code, mapped
+from .secrets import PLACEHOLDER_LABEL, disabled_label
+from .session import AwsTarget, Clients
+
+_TABLE_FIX_SCHEMA = (
+    "a table's keys cannot change in place: export its items, delete the table, recreate it "
+    "with 'pulumi up' (or 'phase-mirror bootstrap' on a dev account) and re-import"
+)
+
+
+class AwsDoctor:
+    def __init__(self, clients: Clients, target: AwsTarget) -> None:
+        self._clients = clients
+        self._target = target
+
+    def run(self) -> list[Check]:
+        identity = self._identity()
+        if not identity.ok:  # nothing else can be checked without a working endpoint
+            return [identity]
+        checks = [identity]
+        for spec in STORES.values():
+            checks.extend(self._table_checks(spec))
+        checks.extend(self._key_checks())
+        checks.extend(self._parameter_check(secret) for secret in SECRETS)
+        checks.append(self._bucket_check())
+        return checks
+
+    # -- helpers
+
+    def _guard(self, name: str, fix: str, check: Callable[[], Check]) -> Check:
+        """Run one check; an AWS failure becomes a failed check instead of stopping doctor."""
+        try:
+            return check()
+        except StoreError as error:
+            return Check(name, False, str(error), fix)
+
+    def _identity(self) -> Check:
+        def check() -> Check:
+            with mapped(self._target, Resource("STS endpoint", self._target.region, "aws")):
+                who = self._clients.generic("sts").get_caller_identity()
+            return Check(
+                "aws credentials",
+                True,
+                f"account {who['Account']} as {who['Arn']} in {self._target.where()}",
+            )
+
+        return self._guard(
+            "aws credentials",
+            "set credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an IAM "
+            f"role) and check region=/endpoint= in the backend setting from {self._target.source}",
+            check,
+        )
+
+    # -- tables
+
+    def _table_checks(self, spec: StoreSpec) -> list[Check]:
+        table = spec.physical_name(self._target.prefix)
+        resource = Resource("DynamoDB table", table, spec.name)
+        name = f"table {table}"
+        try:
+            with mapped(self._target, resource):
+                try:
+                    described = self._clients.dynamodb.describe_table(TableName=table)["Table"]
+                except ClientError as error:
+                    if error_code(error) != "ResourceNotFoundException":
+                        raise
+                    return [
+                        Check(name, False, f"missing in {self._target.where()}", BOOTSTRAP_HINT)
+                    ]
+        except StoreError as error:
+            return [Check(name, False, str(error), BOOTSTRAP_HINT)]
+        problems = _schema_problems(spec, described)
+        checks = [
+            Check(
+                name,
+                not problems,
+                "; ".join(problems)
+                or f"{described.get('TableStatus')}, keys and indexes as the catalog",
+                _TABLE_FIX_SCHEMA,
+            )
+        ]
+        if spec.ttl_attribute is not None:
+            checks.append(
+                self._guard(f"ttl {table}", _ttl_fix(table), lambda: self._ttl(table, resource))
+            )
+        if spec.durable:
+            checks.append(
+                self._guard(f"pitr {table}", _pitr_fix(table), lambda: self._pitr(table, resource))
+            )
+        return checks
+
+    def _ttl(self, table: str, resource: Resource) -> Check:
+        with mapped(self._target, resource):
+            described = self._clients.dynamodb.describe_time_to_live(TableName=table)
+        ttl = described.get("TimeToLiveDescription", {})
+        status = ttl.get("TimeToLiveStatus", "DISABLED")
+        attribute = ttl.get("AttributeName")
+        ok = status in ("ENABLED", "ENABLING") and attribute == TTL_ATTRIBUTE
+        detail = f"TTL {status} on {attribute!r}" if attribute else f"TTL {status}"
+        if not ok:
+            detail += f"; the catalog expects TTL on {TTL_ATTRIBUTE!r}"
+        return Check(f"ttl {table}", ok, detail, _ttl_fix(table))
+
+    def _pitr(self, table: str, resource: Resource) -> Check:
+        with mapped(self._target, resource):
+            described = self._clients.dynamodb.describe_continuous_backups(TableName=table)
+        pitr = described["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+        status = pitr.get("PointInTimeRecoveryStatus", "DISABLED")
+        ok = status in ("ENABLED", "ENABLING")
+        detail = f"point-in-time recovery {status}"
+        if not ok:
+            detail += " on a durable table"
+        return Check(f"pitr {table}", ok, detail, _pitr_fix(table))
+
+    # -- KMS
+
+    def _key_checks(self) -> list[Check]:
+        key_id = self._target.key_id
+        resource = Resource("KMS key", key_id, "keys")
+        fix = f"{BOOTSTRAP_HINT}; or point kms_key= at the stack's key"
+        try:
+            with mapped(self._target, resource):
+                meta = self._clients.kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        except StoreError as error:
+            return [Check(f"kms key {key_id}", False, str(error), fix)]
+        state = meta.get("KeyState", "Unknown")
+        checks = [
+            Check(
+                f"kms key {key_id}",
+                state == "Enabled",
+                f"{meta['Arn']} is {state}",
+                f"aws kms enable-key --key-id {meta['KeyId']} (or cancel its deletion)",
+            )
+        ]
+        rotation_fix = (
+            f"aws kms enable-key-rotation --key-id {meta['KeyId']} (the platform sets it)"
+        )
+
+        def rotation() -> Check:
+            with mapped(self._target, resource):
+                status = self._clients.kms.get_key_rotation_status(KeyId=meta["KeyId"])
+            on = bool(status.get("KeyRotationEnabled"))
+            return Check(
+                f"kms key rotation {key_id}",
+                on,
+                "automatic rotation on" if on else "automatic rotation OFF",
+                rotation_fix,
+            )
+
+        checks.append(self._guard(f"kms key rotation {key_id}", rotation_fix, rotation))
+        return checks
+
+    # -- SSM
+
+    def _parameter_check(self, secret: Secret) -> Check:
+        spec = SECRETS[secret]
+        name = spec.ssm_parameter_name(self._target.prefix)
+        check_name = f"parameter {name}"
+
+        def check() -> Check:
+            resource = Resource("SSM parameter", name, "secrets")
+            with mapped(self._target, resource):
+                history = self._history(name)
+            latest = max(history, key=lambda entry: int(entry["Version"]))
+            if latest.get("Type") != "SecureString":
+                return Check(
+                    check_name,
+                    False,
+                    f"type {latest.get('Type')}, not SecureString: stored unencrypted",
+                    f"delete it and recreate it as SecureString with --key-id {self._target.key_id} "
+                    "('pulumi up' does)",
+                )
+            values = [
+                entry
+                for entry in history
+                if not {PLACEHOLDER_LABEL, disabled_label(entry["Version"])}
+                & set(entry.get("Labels") or ())
+            ]
+            if not values:
+                return Check(
+                    check_name,
+                    True,
+                    "SecureString, no value yet: the service fails closed until one is set with "
+                    f"'phase-mirror rotate-secret {secret.value}'",
+                )
+            newest = max(values, key=lambda entry: int(entry["Version"]))
+            shaped = re.fullmatch(spec.value_pattern, str(newest.get("Value", ""))) is not None
+            return Check(
+                check_name,
+                shaped,
+                f"SecureString, current version {newest['Version']}"
+                + ("" if shaped else " does not match the catalog's format (64 hex characters)"),
+                f"set a proper value with 'phase-mirror rotate-secret {secret.value}'",
+            )
+
+        return self._guard(check_name, BOOTSTRAP_HINT, check)
+
+    def _history(self, name: str) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"Name": name, "WithDecryption": True, "MaxResults": 50}
+        while True:
+            page = self._clients.ssm.get_parameter_history(**request)
+            entries.extend(page.get("Parameters", []))  # type: ignore[arg-type]
+            if not page.get("NextToken"):
+                return entries
+            request["NextToken"] = page["NextToken"]
+
+    # -- S3
+
+    def _bucket_check(self) -> Check:
+        bucket = self._target.bucket
+        name = f"bucket {bucket}"
+        fix_versioning = (
+            f"aws s3api put-bucket-versioning --bucket {bucket} "
+            "--versioning-configuration Status=Enabled"
+        )
+
+        def check() -> Check:
+            resource = Resource("S3 bucket", bucket, "baselines")
+            with mapped(self._target, resource):
+                try:
+                    self._clients.s3.head_bucket(Bucket=bucket)
+                except ClientError as error:
+                    if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
+                        return Check(
+                            name,
+                            False,
+                            f"missing in {self._target.where()}",
+                            f"{BOOTSTRAP_HINT}; or set bucket= to the stack's bucket",
+                        )
+                    raise
+                status = self._clients.s3.get_bucket_versioning(Bucket=bucket).get("Status")
+            return Check(
+                name,
+                status == "Enabled",
+                f"versioning {status or 'never enabled'}",
+                fix_versioning,
+            )
+
+        return self._guard(name, BOOTSTRAP_HINT, check)
+
+
+def _ttl_fix(table: str) -> str:
+    return (
+        f"aws dynamodb update-time-to-live --table-name {table} --time-to-live-specification "
+        f"Enabled=true,AttributeName={TTL_ATTRIBUTE} (or 'pulumi up')"
+    )
+
+
+def _pitr_fix(table: str) -> str:
+    return (
+        f"aws dynamodb update-continuous-backups --table-name {table} "
+        "--point-in-time-recovery-specification PointInTimeRecoveryEnabled=true (or 'pulumi up')"
+    )
+
+
+def _schema_problems(spec: StoreSpec, described: Any) -> list[str]:
+    """Differences between a described table and the catalog's keys and indexes."""
+    types = {
+        a["AttributeName"]: a["AttributeType"] for a in described.get("AttributeDefinitions", [])
+    }
+    problems = []
+
+    def keys_problem(
+        what: str, schema: list[Any], hash_key: KeyAttr, range_key: KeyAttr | None
+    ) -> None:
+        actual = [(k["AttributeName"], k["KeyType"], types.get(k["AttributeName"])) for k in schema]
+        expected = [(hash_key.name, "HASH", hash_key.type)]
+        if range_key is not None:
+            expected.append((range_key.name, "RANGE", range_key.type))
+        if sorted(actual) != sorted(expected):
+            problems.append(f"{what} keys {_show(actual)}, catalog {_show(expected)}")
+
+    keys_problem("table", described.get("KeySchema", []), spec.hash_key, spec.range_key)
+    indexes = {i["IndexName"]: i for i in described.get("GlobalSecondaryIndexes", [])}
+    for index in spec.indexes:
+        found = indexes.pop(index.name, None)
+        if found is None:
+            problems.append(f"global secondary index {index.name!r} missing")
+            continue
+        keys_problem(
+            f"index {index.name!r}", found.get("KeySchema", []), index.hash_key, index.range_key
+        )
+        projection = found.get("Projection", {}).get("ProjectionType")
+        if projection != "ALL":
+            problems.append(f"index {index.name!r} projects {projection}, catalog needs ALL")
+    return problems
+
+
+def _show(keys: list[Any]) -> str:
+    return ", ".join(f"{name} {kind} {kind_type}" for name, kind, kind_type in keys)

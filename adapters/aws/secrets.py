@@ -1,0 +1,156 @@
+"""Versioned secrets in SSM Parameter Store (SecureString, encrypted with the stack's KMS key).
+
+One parameter per catalog secret (`SecretSpec.ssm_parameter_name`); every `put` is a new
+parameter version. Current and previous come from the parameter history; `disable` attaches a
+per-version label `disabled-<n>` (SSM cannot disable a version, and a label names one version
+only, hence one label per version). Infrastructure creates each parameter before the service
+has a value for it; that first version carries the label `placeholder` and is not a secret
+version at all, so "no value yet" reads like an empty secret (`NotFound`), as on the other
+backends.
+
+SSM keeps at most 100 versions and refuses a new one while the oldest carries a label; `put`
+then drops the oldest version's labels (it is about to be deleted anyway) and retries once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..catalog import SECRETS, Secret
+from ..clock import Clock, from_epoch
+from ..errors import NotFound
+from ..ports import SecretVersion
+from .errors import Resource, error_code, mapped
+from .session import AwsTarget, Clients
+
+PLACEHOLDER_LABEL = "placeholder"
+PLACEHOLDER_VALUE = "unset"
+_CREATED_RE = re.compile(r"\(phase-mirror created_at=([0-9.]+)\)$")
+
+
+def disabled_label(version: int | str) -> str:
+    return f"disabled-{version}"
+
+
+def describe(secret: Secret, created: float) -> str:
+    """The per-version description: the catalog's text plus the clock's creation time."""
+    return f"{SECRETS[secret].description} (phase-mirror created_at={created:.3f})"
+
+
+class SsmSecretStore:
+    def __init__(self, clients: Clients, target: AwsTarget, clock: Clock) -> None:
+        self._clients = clients
+        self._target = target
+        self._clock = clock
+
+    def parameter_name(self, secret: Secret) -> str:
+        return SECRETS[secret].ssm_parameter_name(self._target.prefix)
+
+    def _mapped(self, secret: Secret, key: object = None) -> Any:
+        name = self.parameter_name(secret)
+        return mapped(self._target, Resource("SSM parameter", name, "secrets"), key or name)
+
+    def put(self, secret: Secret, value: str) -> SecretVersion:
+        name = self.parameter_name(secret)
+        created = self._clock.now().timestamp()
+        request: dict[str, Any] = {
+            "Name": name,
+            "Value": value,
+            "Type": "SecureString",
+            "KeyId": self._target.key_id,
+            "Overwrite": True,
+            "Description": describe(secret, created),
+        }
+        with self._mapped(secret):
+            try:
+                response = self._clients.ssm.put_parameter(**request)
+            except ClientError as error:
+                if error_code(error) != "ParameterMaxVersionLimitExceeded":
+                    raise
+                self._unlabel_oldest(name)
+                response = self._clients.ssm.put_parameter(**request)
+        return SecretVersion(secret, str(response["Version"]), value, from_epoch(created))
+
+    def _unlabel_oldest(self, name: str) -> None:
+        history = self._history(name)
+        oldest = min(history, key=lambda entry: int(entry["Version"]))
+        if oldest.get("Labels"):
+            self._clients.ssm.unlabel_parameter_version(
+                Name=name, ParameterVersion=int(oldest["Version"]), Labels=oldest["Labels"]
+            )
+
+    def _history(self, name: str) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"Name": name, "WithDecryption": True, "MaxResults": 50}
+        while True:
+            page = self._clients.ssm.get_parameter_history(**request)
+            entries.extend(page.get("Parameters", []))  # type: ignore[arg-type]
+            token = page.get("NextToken")
+            if not token:
+                return entries
+            request["NextToken"] = token
+
+    def versions(self, secret: Secret) -> list[SecretVersion]:
+        with self._mapped(secret):
+            history = self._history(self.parameter_name(secret))
+        result = []
+        for entry in history:
+            labels = set(entry.get("Labels") or ())
+            if PLACEHOLDER_LABEL in labels:
+                continue
+            version = int(entry["Version"])
+            result.append(
+                SecretVersion(
+                    secret,
+                    str(version),
+                    str(entry["Value"]),
+                    _created_at(entry),
+                    enabled=disabled_label(version) not in labels,
+                )
+            )
+        result.sort(key=lambda v: int(v.version), reverse=True)
+        return result
+
+    def current(self, secret: Secret) -> SecretVersion:
+        enabled = [v for v in self.versions(secret) if v.enabled]
+        if not enabled:
+            name = self.parameter_name(secret)
+            raise NotFound(
+                f"SSM parameter {name} has no enabled value yet; set one with "
+                f"'phase-mirror rotate-secret {secret.value}' or 'aws ssm put-parameter --name "
+                f"{name} --type SecureString --key-id {self._target.key_id} --overwrite "
+                "--value $(openssl rand -hex 32)'",
+                store="secrets",
+                key=secret.value,
+            )
+        return enabled[0]
+
+    def previous(self, secret: Secret) -> SecretVersion | None:
+        enabled = [v for v in self.versions(secret) if v.enabled]
+        return enabled[1] if len(enabled) > 1 else None
+
+    def disable(self, secret: Secret, version: str) -> None:
+        if not version.isdigit():
+            raise NotFound(
+                "no such secret version", store="secrets", key=f"{secret.value}@{version}"
+            )
+        with self._mapped(secret, f"{secret.value}@{version}"):
+            self._clients.ssm.label_parameter_version(
+                Name=self.parameter_name(secret),
+                ParameterVersion=int(version),
+                Labels=[disabled_label(version)],
+            )
+
+
+def _created_at(entry: dict[str, Any]) -> datetime:
+    """The service clock's time recorded in the description, else SSM's modification time
+    (a version written outside Phase Mirror, e.g. by Pulumi or the console)."""
+    match = _CREATED_RE.search(str(entry.get("Description") or ""))
+    if match:
+        return from_epoch(float(match.group(1)))
+    modified: datetime = entry["LastModifiedDate"]
+    return modified.astimezone(UTC)
