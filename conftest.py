@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.emulators",
     "tests.support.backends",
     "tests.support.gcp_backend",
+    "tests.support.aws_backend",
 ]

@@ -18,7 +18,7 @@ import pytest
 from adapters.backend import Backend, open_backend
 from adapters.clock import Clock, FakeClock
 
-BACKEND_KINDS: tuple[str, ...] = ("local", "gcp")
+BACKEND_KINDS: tuple[str, ...] = ("local", "aws", "gcp")
 
 BackendFactory = Callable[[Clock], Backend]
 
