@@ -9,8 +9,9 @@ Order matters:
 3. rate limits before the dedup claim, so a throttled request leaves no claim behind;
 4. the dedup claim before the raw write, and released again if that write fails, so accepted
    data is never lost and a client's retry is not mistaken for a duplicate. A claim whose raw
-   event never appeared (its release failed too, e.g. the backend went away) is recognised as
-   stale after `STALE_CLAIM` and taken over.
+   event never appeared (its release failed too, e.g. the backend went away) is answered with
+   429 + Retry-After while the first request may still be writing, and taken over after
+   `STALE_CLAIM`; a 409 DUPLICATE is only ever sent when the prior event really is stored.
 """
 
 from __future__ import annotations
@@ -184,33 +185,47 @@ class IngestService:
         for name in names:
             key = dedup_key(name, rule_id, claim_hash)
             prior = self._backend.dedup.claim(key, value, ttl=self._config.dedup_window, at=now)
-            if prior is not None and self._is_stale(prior, now):
+            state = "free" if prior is None else self._prior_state(prior, now)
+            if state == "stale":
                 self._backend.dedup.release(key)
                 prior = self._backend.dedup.claim(key, value, ttl=self._config.dedup_window, at=now)
-            if prior is not None:
+                state = "free" if prior is None else self._prior_state(prior, now)
+            if state != "free":
                 for mine in claimed:
                     with suppress(StoreError):
                         self._backend.dedup.release(mine)
-                raise Rejection(
-                    Code.DUPLICATE,
-                    "the same claim for this org and rule was accepted in the last "
-                    f"{self._config.dedup_window_seconds // 3600} h",
-                    prior_eventid=prior.split(" ", 1)[0],
-                )
+                raise self._duplicate(state, str(prior), now)
             claimed.append(key)
         return claimed
 
-    def _is_stale(self, prior: str, now: datetime) -> bool:
+    def _prior_state(self, prior: str, now: datetime) -> str:
+        """ "stored" (a real duplicate), "pending" (the first request may still be writing) or
+        "stale" (its write failed and so did the release of its claim)."""
         prior_id, _, claimed_ms = prior.partition(" ")
-        if not claimed_ms.isdigit():
-            return False
-        if now.timestamp() * 1000 - int(claimed_ms) < STALE_CLAIM.total_seconds() * 1000:
-            return False  # the first request may still be writing
         try:
             self._backend.raw_events.get(prior_id)
         except NotFound:
-            return True
-        return False
+            age_ms = now.timestamp() * 1000 - int(claimed_ms or 0)
+            return "stale" if age_ms >= STALE_CLAIM.total_seconds() * 1000 else "pending"
+        return "stored"
+
+    def _duplicate(self, state: str, prior: str, now: datetime) -> Rejection:
+        prior_id, _, claimed_ms = prior.partition(" ")
+        if state == "pending":
+            # Not a 409: the first copy is not stored (yet), so the client must not drop this one.
+            wait = STALE_CLAIM.total_seconds() - (now.timestamp() - int(claimed_ms or 0) / 1000)
+            return Rejection(
+                Code.THROTTLED,
+                "an identical event is still being stored (or its storage failed); retry after "
+                "the indicated delay",
+                retry_after=max(wait, 1.0),
+            )
+        return Rejection(
+            Code.DUPLICATE,
+            "the same claim for this org and rule was accepted in the last "
+            f"{self._config.dedup_window_seconds // 3600} h",
+            prior_eventid=prior_id,
+        )
 
     def _store(
         self,

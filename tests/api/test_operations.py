@@ -178,7 +178,9 @@ def test_stale_claim_left_by_a_failed_release_is_taken_over(
     monkeypatch.undo()
     outage.up()
     early = client.post("/api/v1/events/ingest", json=_event(clock, 1))
-    assert early.status_code == 409  # the first request might still be writing
+    # Not 409: the first copy is not stored, so the client must keep this one and retry.
+    assert early.status_code == 429
+    assert int(early.headers["Retry-After"]) >= 1
     clock.advance(timedelta(seconds=31))
     later = _event(clock, 1)
     assert client.post("/api/v1/events/ingest", json=later).status_code == 202
