@@ -27,6 +27,11 @@ COMMAND_MODULES = (
     "service.cli.keys",
     "service.cli.consent",
     "service.cli.anonymize",
+    "service.cli.analyze",
+    "service.cli.fp",
+    "service.cli.baseline",
+    "service.cli.verify_report",
+    "service.cli.l0",
 )
 
 
