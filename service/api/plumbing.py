@@ -80,7 +80,7 @@ async def read_json(request: Request, *, status: str = "error", **extra: Any) ->
             **extra,
         )
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         raise ApiError(
             400,
@@ -90,6 +90,10 @@ async def read_json(request: Request, *, status: str = "error", **extra: Any) ->
             status=status,
             **extra,
         ) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def parse_model(model: type[BaseModel], body: Any, *, status: str = "error", **extra: Any) -> Any:
