@@ -4,9 +4,9 @@ Clients are created on first use, so opening a backend needs no network and no c
 a service behind a plaintext `http://` endpoint (an emulator) gets anonymous credentials, every
 other one the application-default credentials, resolved once and shared.
 
-Every call gets a bounded retry of transient failures (`RETRY_BUDGET` seconds in all) and a
-per-call timeout, so a dead endpoint surfaces as `Unavailable` within seconds instead of the
-libraries' default minute-long retries.
+Every call gets a bounded retry of transient failures (`RETRY_BUDGET` seconds in all, less
+against emulators) and a per-call timeout, so a dead endpoint surfaces as `Unavailable` within
+seconds instead of after the libraries' default minute-long retries.
 """
 
 from __future__ import annotations
@@ -27,44 +27,36 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import kms, secretmanager
 from google.cloud.firestore_v1.client import Client as FirestoreClient
 
-from .settings import GcpSettings, Service
+from .settings import SERVICES, GcpSettings, Service
 
 #: Seconds spent retrying transient failures (5xx, connection refused) before `Unavailable`.
 RETRY_BUDGET = 3.0
+#: The same against emulators on loopback: they answer at once or are down, never flaky.
+EMULATOR_RETRY_BUDGET = 0.5
 #: Seconds one request may take.
 CALL_TIMEOUT = 10.0
 
 T = TypeVar("T")
 
 _SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
-
-TRANSIENT = Retry(
-    predicate=if_exception_type(
-        gx.ServiceUnavailable,
-        gx.InternalServerError,
-        gx.BadGateway,
-        gx.GatewayTimeout,
-        gx.DeadlineExceeded,
-        requests.exceptions.ConnectionError,
-        auth_errors.TransportError,
-    ),
-    initial=0.05,
-    maximum=0.5,
-    multiplier=2.0,
-    timeout=RETRY_BUDGET,
+_UNSENT = (gx.ServiceUnavailable, requests.exceptions.ConnectionError, auth_errors.TransportError)
+_TRANSIENT = (
+    *_UNSENT,
+    gx.InternalServerError,
+    gx.BadGateway,
+    gx.GatewayTimeout,
+    gx.DeadlineExceeded,
 )
 
-#: For writes that are not idempotent: retried only when the request cannot have been applied
-#: (the endpoint refused it or the connection could not be made).
-UNSENT = Retry(
-    predicate=if_exception_type(
-        gx.ServiceUnavailable, requests.exceptions.ConnectionError, auth_errors.TransportError
-    ),
-    initial=0.05,
-    maximum=0.5,
-    multiplier=2.0,
-    timeout=RETRY_BUDGET,
-)
+
+def _retry(kinds: tuple[type[Exception], ...], budget: float) -> Retry:
+    return Retry(
+        predicate=if_exception_type(*kinds),
+        initial=0.05,
+        maximum=0.5,
+        multiplier=2.0,
+        timeout=budget,
+    )
 
 
 class GcpClients:
@@ -73,6 +65,13 @@ class GcpClients:
         self._lock = threading.RLock()
         self._built: dict[str, Any] = {}
         self._default_credentials: Credentials | None = None
+        emulated = all(settings.emulated(service) for service in SERVICES)
+        budget = EMULATOR_RETRY_BUDGET if emulated else RETRY_BUDGET
+        #: For idempotent calls (reads, disabling a version): every transient failure.
+        self.reads = _retry(_TRANSIENT, budget)
+        #: For writes that are not idempotent: only failures that prove the request was not
+        #: applied (the endpoint refused it, the connection could not be made).
+        self.writes = _retry(_UNSENT, budget)
 
     def credentials(self, service: Service) -> Credentials:
         if self.settings.emulated(service):

@@ -97,6 +97,9 @@ def map_error(
 
 
 def _message(error: BaseException) -> str:
+    """One line (errors end up in CLI messages and log lines)."""
     if isinstance(error, gx.GoogleAPICallError):
-        return f"{error.code or ''} {error.message}".strip()
-    return f"{type(error).__name__}: {error}"
+        text = f"{error.code or ''} {error.message}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return " ".join(text.split())

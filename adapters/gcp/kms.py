@@ -17,7 +17,7 @@ import google_crc32c
 from google.api_core import exceptions as gx
 
 from ..errors import IntegrityError, Unavailable
-from .clients import CALL_TIMEOUT, TRANSIENT, GcpClients
+from .clients import CALL_TIMEOUT, GcpClients
 from .errors import mapped
 
 _WRAP_AAD = b"phase-mirror data key"
@@ -51,7 +51,7 @@ class CloudKmsKeyWrapper:
                     "plaintext_crc32c": _crc(data_key),
                     "additional_authenticated_data_crc32c": _crc(_WRAP_AAD),
                 },
-                retry=TRANSIENT,
+                retry=self._clients.reads,
                 timeout=CALL_TIMEOUT,
             )
         wrapped = bytes(response.ciphertext)
@@ -72,7 +72,7 @@ class CloudKmsKeyWrapper:
                         "ciphertext_crc32c": _crc(wrapped),
                         "additional_authenticated_data_crc32c": _crc(_WRAP_AAD),
                     },
-                    retry=TRANSIENT,
+                    retry=self._clients.reads,
                     timeout=CALL_TIMEOUT,
                 )
             except (gx.InvalidArgument, gx.BadRequest) as error:

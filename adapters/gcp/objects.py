@@ -12,7 +12,7 @@ from typing import Any
 from ..catalog import BASELINES_BUCKET, BucketSpec
 from ..errors import Misconfigured, NotFound
 from ..ports import ObjectVersion, StoredObject
-from .clients import CALL_TIMEOUT, TRANSIENT, UNSENT, GcpClients
+from .clients import CALL_TIMEOUT, GcpClients
 from .errors import CREATE_HINT, mapped
 
 # The JSON API takes `versions=true`; some servers (fake-gcs-server) read only the lowercase
@@ -40,7 +40,7 @@ class GcsObjectStore:
             blob.upload_from_string(
                 data,
                 content_type="application/octet-stream",
-                retry=UNSENT,
+                retry=self._clients.writes,
                 timeout=CALL_TIMEOUT,
             )
         return _version(blob, len(data))
@@ -52,7 +52,7 @@ class GcsObjectStore:
         generation = None if version_id is None else int(version_id)
         with mapped(self.bucket, where, missing=self._missing):
             blob = self._bucket().get_blob(
-                key, generation=generation, retry=TRANSIENT, timeout=CALL_TIMEOUT
+                key, generation=generation, retry=self._clients.reads, timeout=CALL_TIMEOUT
             )
             if blob is None:
                 self._require_bucket()
@@ -60,7 +60,7 @@ class GcsObjectStore:
             # Download the generation just read by number, not through its `mediaLink`
             # (fake-gcs-server's omits the generation, which would fetch the latest).
             pinned = self._bucket().blob(key, generation=blob.generation)
-            data = pinned.download_as_bytes(retry=TRANSIENT, timeout=CALL_TIMEOUT)
+            data = pinned.download_as_bytes(retry=self._clients.reads, timeout=CALL_TIMEOUT)
         return StoredObject(bytes(data), _version(blob, len(data)))
 
     def versions(self, key: str) -> list[ObjectVersion]:
@@ -70,7 +70,7 @@ class GcsObjectStore:
                     self.bucket,
                     prefix=key,
                     versions=_ALL_GENERATIONS,
-                    retry=TRANSIENT,
+                    retry=self._clients.reads,
                     timeout=CALL_TIMEOUT,
                 )
             )
@@ -78,7 +78,7 @@ class GcsObjectStore:
         return sorted(found, key=lambda v: int(v.version_id), reverse=True)
 
     def _require_bucket(self) -> None:
-        if not self._bucket().exists(retry=TRANSIENT, timeout=CALL_TIMEOUT):
+        if not self._bucket().exists(retry=self._clients.reads, timeout=CALL_TIMEOUT):
             raise Misconfigured(f"{self._missing} does not exist; {CREATE_HINT}", store=self.bucket)
 
 

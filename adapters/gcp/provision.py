@@ -12,7 +12,7 @@ would drift from it, so there `bootstrap` reports what is missing and points at 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -32,7 +32,7 @@ from ..catalog import (
     firestore_indexes,
 )
 from ..errors import StoreError
-from .clients import CALL_TIMEOUT, TRANSIENT, GcpClients
+from .clients import CALL_TIMEOUT, GcpClients
 from .errors import map_error, mapped
 from .kms import CloudKmsKeyWrapper
 from .settings import GcpSettings, Service
@@ -45,7 +45,7 @@ _PULUMI = "run `pulumi up` on the gcp stack (it creates and configures this)"
 def _guarded(name: str, fix: str, probe: Callable[[], Check]) -> Check:
     """Run one check; any failure becomes a failing `Check` instead of stopping the report."""
     try:
-        return probe()
+        check = probe()
     except gx.MethodNotImplemented:
         return Check(name, True, "not reported by this endpoint (the emulator has no Admin API)")
     except StoreError as error:
@@ -55,6 +55,7 @@ def _guarded(name: str, fix: str, probe: Callable[[], Check]) -> Check:
         if mapped_error is None:
             raise
         return Check(name, False, str(mapped_error), fix)
+    return check if check.ok or check.fix else replace(check, fix=fix)
 
 
 # --------------------------------------------------------------------------- doctor
@@ -87,7 +88,7 @@ def _firestore_reachable(clients: GcpClients) -> Check:
     collection = s.collection(STORES[Store.NONCES])
     with mapped("firestore"):
         query = clients.firestore.collection(collection).limit(1)
-        list(query.stream(retry=TRANSIENT, timeout=CALL_TIMEOUT))
+        list(query.stream(retry=clients.reads, timeout=CALL_TIMEOUT))
     where = f"projects/{s.project}/databases/{s.database}"
     endpoint = s.endpoint("firestore")
     return Check(
@@ -104,10 +105,10 @@ def _firestore_admin_checks(clients: GcpClients) -> list[Check]:
                 "firestore point-in-time recovery",
                 f"gcloud firestore databases update --database='{s.database}' --enable-pitr "
                 f"--project={s.project}, or {_PULUMI}",
-                lambda: _pitr(admin, s),
+                lambda: _pitr(admin, clients),
             ),
-            _guarded("firestore composite indexes", _PULUMI, lambda: _indexes(admin, s)),
-            _guarded("firestore ttl policies", _PULUMI, lambda: _ttl_policies(admin, s)),
+            _guarded("firestore composite indexes", _PULUMI, lambda: _indexes(admin, clients)),
+            _guarded("firestore ttl policies", _PULUMI, lambda: _ttl_policies(admin, clients)),
         ]
     finally:
         admin.transport.close()
@@ -117,10 +118,11 @@ def _database_path(s: GcpSettings) -> str:
     return f"projects/{s.project}/databases/{s.database}"
 
 
-def _pitr(admin: Any, s: GcpSettings) -> Check:
+def _pitr(admin: Any, clients: GcpClients) -> Check:
+    s = clients.settings
     from google.cloud.firestore_admin_v1.types import Database
 
-    database = admin.get_database(name=_database_path(s), retry=TRANSIENT, timeout=CALL_TIMEOUT)
+    database = admin.get_database(name=_database_path(s), retry=clients.reads, timeout=CALL_TIMEOUT)
     enabled = (
         database.point_in_time_recovery_enablement
         == Database.PointInTimeRecoveryEnablement.POINT_IN_TIME_RECOVERY_ENABLED
@@ -129,14 +131,15 @@ def _pitr(admin: Any, s: GcpSettings) -> Check:
     return Check("firestore point-in-time recovery", enabled, detail)
 
 
-def _indexes(admin: Any, s: GcpSettings) -> Check:
+def _indexes(admin: Any, clients: GcpClients) -> Check:
+    s = clients.settings
     from google.cloud.firestore_admin_v1.types import Index
 
     needed = [index for spec in STORES.values() for index in firestore_indexes(spec)]
     ready: set[tuple[str, str, str, str]] = set()
     for group in sorted({_group(s, index) for index in needed}):
         parent = f"{_database_path(s)}/collectionGroups/{group}"
-        for found in admin.list_indexes(parent=parent, retry=TRANSIENT, timeout=CALL_TIMEOUT):
+        for found in admin.list_indexes(parent=parent, retry=clients.reads, timeout=CALL_TIMEOUT):
             fields = [f for f in found.fields if f.field_path != "__name__"]
             if found.state != Index.State.READY or len(fields) != 2:
                 continue
@@ -170,7 +173,8 @@ def _group(s: GcpSettings, index: FirestoreIndex) -> str:
     return s.collection(STORES[index.store])
 
 
-def _ttl_policies(admin: Any, s: GcpSettings) -> Check:
+def _ttl_policies(admin: Any, clients: GcpClients) -> Check:
+    s = clients.settings
     from google.cloud.firestore_admin_v1.types import Field
 
     inactive = []
@@ -179,7 +183,7 @@ def _ttl_policies(admin: Any, s: GcpSettings) -> Check:
             continue
         group = s.collection(spec)
         name = f"{_database_path(s)}/collectionGroups/{group}/fields/{TTL_TIMESTAMP_FIELD}"
-        field = admin.get_field(name=name, retry=TRANSIENT, timeout=CALL_TIMEOUT)
+        field = admin.get_field(name=name, retry=clients.reads, timeout=CALL_TIMEOUT)
         if field.ttl_config.state not in (
             Field.TtlConfig.State.ACTIVE,
             Field.TtlConfig.State.CREATING,
@@ -208,7 +212,7 @@ def _kms_key(clients: GcpClients) -> Check:
     s = clients.settings
     with mapped("keys", missing=f"Cloud KMS key {s.crypto_key_path}"):
         key = clients.kms.get_crypto_key(
-            request={"name": s.crypto_key_path}, retry=TRANSIENT, timeout=CALL_TIMEOUT
+            request={"name": s.crypto_key_path}, retry=clients.reads, timeout=CALL_TIMEOUT
         )
     problems, notes = [], []
     if key.purpose != kms.CryptoKey.CryptoKeyPurpose.ENCRYPT_DECRYPT:
@@ -249,10 +253,12 @@ def _secret(clients: GcpClients, secret: Any) -> Check:
     s = clients.settings
     name = s.secret_path(secret)
     with mapped("secrets", missing=f"Secret Manager secret {name}"):
-        clients.secrets.get_secret(request={"name": name}, retry=TRANSIENT, timeout=CALL_TIMEOUT)
+        clients.secrets.get_secret(
+            request={"name": name}, retry=clients.reads, timeout=CALL_TIMEOUT
+        )
         versions = list(
             clients.secrets.list_secret_versions(
-                request={"parent": name}, retry=TRANSIENT, timeout=CALL_TIMEOUT
+                request={"parent": name}, retry=clients.reads, timeout=CALL_TIMEOUT
             )
         )
     enabled = sum(1 for v in versions if v.state.name == "ENABLED")
@@ -269,7 +275,7 @@ def _bucket_fix(s: GcpSettings) -> str:
 def _bucket(clients: GcpClients) -> Check:
     s = clients.settings
     with mapped(s.bucket, missing=f"Cloud Storage bucket gs://{s.bucket}"):
-        bucket = clients.storage.get_bucket(s.bucket, retry=TRANSIENT, timeout=CALL_TIMEOUT)
+        bucket = clients.storage.get_bucket(s.bucket, retry=clients.reads, timeout=CALL_TIMEOUT)
     versioned = bool(bucket.versioning_enabled)
     detail = "object versioning enabled" if versioned else "object versioning is OFF"
     return Check(f"bucket gs://{s.bucket}", versioned, detail)
@@ -296,7 +302,7 @@ def bootstrap(clients: GcpClients, *, verify_only: bool) -> list[Check]:
             partial(
                 _exists,
                 lambda: clients.kms.get_key_ring(
-                    request={"name": s.key_ring_path}, retry=TRANSIENT, timeout=CALL_TIMEOUT
+                    request={"name": s.key_ring_path}, retry=clients.reads, timeout=CALL_TIMEOUT
                 ),
             ),
             partial(_create_key_ring, clients),
@@ -308,7 +314,7 @@ def bootstrap(clients: GcpClients, *, verify_only: bool) -> list[Check]:
             partial(
                 _exists,
                 lambda: clients.kms.get_crypto_key(
-                    request={"name": s.crypto_key_path}, retry=TRANSIENT, timeout=CALL_TIMEOUT
+                    request={"name": s.crypto_key_path}, retry=clients.reads, timeout=CALL_TIMEOUT
                 ),
             ),
             partial(_create_crypto_key, clients),
@@ -347,17 +353,17 @@ def bootstrap(clients: GcpClients, *, verify_only: bool) -> list[Check]:
 
 
 def _ensure(s: GcpSettings, resource: _Resource, verify_only: bool) -> Check:
+    fix = f"{_PULUMI}; or {resource.command}"
     if resource.exists():
         return Check(resource.name, True, "exists")
     if verify_only:
-        return Check(resource.name, False, "missing")
+        return Check(resource.name, False, "missing", fix)
     if not s.emulated(resource.service):
-        return Check(
-            resource.name,
-            False,
+        detail = (
             "missing; bootstrap creates resources only on emulator endpoints "
-            f"({resource.service}_endpoint=http://...)",
+            f"({resource.service}_endpoint=http://...)"
         )
+        return Check(resource.name, False, detail, fix)
     try:
         resource.create()
     except gx.Conflict:  # created concurrently by another bootstrap: fine
@@ -366,12 +372,14 @@ def _ensure(s: GcpSettings, resource: _Resource, verify_only: bool) -> Check:
 
 
 def _get_secret(clients: GcpClients, name: str) -> object:
-    return clients.secrets.get_secret(request={"name": name}, retry=TRANSIENT, timeout=CALL_TIMEOUT)
+    return clients.secrets.get_secret(
+        request={"name": name}, retry=clients.reads, timeout=CALL_TIMEOUT
+    )
 
 
 def _bucket_exists(clients: GcpClients) -> bool:
     bucket = clients.storage.bucket(clients.settings.bucket)
-    return bool(bucket.exists(retry=TRANSIENT, timeout=CALL_TIMEOUT))
+    return bool(bucket.exists(retry=clients.reads, timeout=CALL_TIMEOUT))
 
 
 def _exists(get: Callable[[], object]) -> bool:
@@ -386,7 +394,7 @@ def _create_key_ring(clients: GcpClients) -> None:
     s = clients.settings
     clients.kms.create_key_ring(
         request={"parent": s.location_path, "key_ring_id": s.key_ring_id, "key_ring": {}},
-        retry=TRANSIENT,
+        retry=clients.reads,
         timeout=CALL_TIMEOUT,
     )
 
@@ -403,7 +411,7 @@ def _create_crypto_key(clients: GcpClients) -> None:
                 "next_rotation_time": datetime.now(UTC) + KEY_ROTATION_MAX,
             },
         },
-        retry=TRANSIENT,
+        retry=clients.reads,
         timeout=CALL_TIMEOUT,
     )
 
@@ -419,7 +427,7 @@ def _create_secret(clients: GcpClients, secret: Any) -> None:
                 "labels": {"app": "phase-mirror", "secret": secret.value},
             },
         },
-        retry=TRANSIENT,
+        retry=clients.reads,
         timeout=CALL_TIMEOUT,
     )
 
@@ -434,4 +442,6 @@ def _create_bucket(clients: GcpClients) -> None:
         days_since_noncurrent_time=BASELINES_BUCKET.noncurrent_version_days
     )
     location = None if s.location == "global" else s.location
-    clients.storage.create_bucket(bucket, location=location, retry=TRANSIENT, timeout=CALL_TIMEOUT)
+    clients.storage.create_bucket(
+        bucket, location=location, retry=clients.reads, timeout=CALL_TIMEOUT
+    )

@@ -21,7 +21,7 @@ from google.cloud import secretmanager
 from ..catalog import Secret
 from ..errors import NotFound, Unavailable
 from ..ports import SecretVersion
-from .clients import CALL_TIMEOUT, TRANSIENT, UNSENT, GcpClients
+from .clients import CALL_TIMEOUT, GcpClients
 from .errors import mapped
 
 _STORE = "secrets"
@@ -46,7 +46,7 @@ class SecretManagerStore:
                     "parent": self._path(secret),
                     "payload": {"data": data, "data_crc32c": int(google_crc32c.value(data))},
                 },
-                retry=UNSENT,
+                retry=self._clients.writes,
                 timeout=CALL_TIMEOUT,
             )
         return SecretVersion(secret, _number(added.name), value, _utc(added.create_time))
@@ -85,7 +85,7 @@ class SecretManagerStore:
             try:
                 self._clients.secrets.disable_secret_version(
                     request={"name": f"{self._path(secret)}/versions/{version}"},
-                    retry=TRANSIENT,  # idempotent: disabling twice is disabling
+                    retry=self._clients.reads,  # idempotent: disabling twice is disabling
                     timeout=CALL_TIMEOUT,
                 )
             except gx.NotFound:
@@ -112,7 +112,7 @@ class SecretManagerStore:
             pages: Iterator[Any] = iter(
                 self._clients.secrets.list_secret_versions(
                     request={"parent": self._path(secret)},
-                    retry=TRANSIENT,
+                    retry=self._clients.reads,
                     timeout=CALL_TIMEOUT,
                 )
             )
@@ -122,7 +122,7 @@ class SecretManagerStore:
     def _access(self, secret: Secret, name: str) -> str:
         with mapped(_STORE, secret.value):
             response = self._clients.secrets.access_secret_version(
-                request={"name": name}, retry=TRANSIENT, timeout=CALL_TIMEOUT
+                request={"name": name}, retry=self._clients.reads, timeout=CALL_TIMEOUT
             )
         data = bytes(response.payload.data)
         # `data_crc32c` is optional (older servers and emulators omit it): check it when present.
@@ -134,7 +134,9 @@ class SecretManagerStore:
     def _require_secret(self, secret: Secret) -> None:
         with mapped(_STORE, secret.value, missing=self._missing(secret)):
             self._clients.secrets.get_secret(
-                request={"name": self._path(secret)}, retry=TRANSIENT, timeout=CALL_TIMEOUT
+                request={"name": self._path(secret)},
+                retry=self._clients.reads,
+                timeout=CALL_TIMEOUT,
             )
 
 

@@ -37,13 +37,11 @@ from ..catalog import TTL_ATTRIBUTE, TTL_TIMESTAMP_FIELD, StoreSpec
 from ..clock import Clock
 from ..errors import Conflict, Misconfigured, NotFound, Throttled
 from ..table import Item, Key, is_expired, key_of, range_matches
-from .clients import CALL_TIMEOUT, TRANSIENT, UNSENT, GcpClients
+from .clients import CALL_TIMEOUT, GcpClients
 from .errors import mapped
 
 T = TypeVar("T")
 
-#: Reads are idempotent: retry every transient failure; writes only when unsent.
-_READ, _WRITE = TRANSIENT, UNSENT
 _PAGE = 500
 _ATTEMPTS = 64  # contention retries before `Throttled`
 _BACKOFF_BASE, _BACKOFF_CAP = 0.005, 0.25
@@ -112,7 +110,7 @@ class FirestoreTable:
         return cast(DocumentReference, ref)
 
     def _read(self, ref: DocumentReference) -> DocumentSnapshot:
-        snapshot: DocumentSnapshot = ref.get(retry=_READ, timeout=CALL_TIMEOUT)
+        snapshot: DocumentSnapshot = ref.get(retry=self._clients.reads, timeout=CALL_TIMEOUT)
         return snapshot
 
     def _live(self, snapshot: DocumentSnapshot) -> Item | None:
@@ -126,7 +124,7 @@ class FirestoreTable:
 
     def _create(self, ref: DocumentReference, item: Mapping[str, Any]) -> None:
         try:
-            ref.create(_to_document(item), retry=_WRITE, timeout=CALL_TIMEOUT)
+            ref.create(_to_document(item), retry=self._clients.writes, timeout=CALL_TIMEOUT)
         except gx.Conflict:  # AlreadyExists: someone created it since we looked
             raise _Lost from None
 
@@ -147,7 +145,7 @@ class FirestoreTable:
             ref.update(
                 fields,
                 option=self._unchanged_since(snapshot),
-                retry=_WRITE,
+                retry=self._clients.writes,
                 timeout=CALL_TIMEOUT,
             )
         except (gx.FailedPrecondition, gx.NotFound):
@@ -178,7 +176,7 @@ class FirestoreTable:
         ref = self._ref(key)
         if not if_absent:
             with mapped(self.spec.name, key):
-                ref.set(_to_document(item), retry=_WRITE, timeout=CALL_TIMEOUT)
+                ref.set(_to_document(item), retry=self._clients.writes, timeout=CALL_TIMEOUT)
             return
 
         def attempt() -> None:
@@ -255,7 +253,9 @@ class FirestoreTable:
                 raise NotFound("no such item", store=self.spec.name, key=dict(key))
             try:
                 ref.delete(
-                    option=self._unchanged_since(snapshot), retry=_WRITE, timeout=CALL_TIMEOUT
+                    option=self._unchanged_since(snapshot),
+                    retry=self._clients.writes,
+                    timeout=CALL_TIMEOUT,
                 )
             except (gx.FailedPrecondition, gx.NotFound):
                 raise _Lost from None  # another consumer won; the re-read says NotFound
@@ -265,7 +265,7 @@ class FirestoreTable:
 
     def delete(self, key: Key) -> None:
         with mapped(self.spec.name, dict(key)):
-            self._ref(key).delete(retry=_WRITE, timeout=CALL_TIMEOUT)
+            self._ref(key).delete(retry=self._clients.writes, timeout=CALL_TIMEOUT)
 
     def query(
         self,
@@ -346,7 +346,7 @@ class FirestoreTable:
             page = query.limit(page_size)
             if cursor is not None:
                 page = page.start_after(cursor)
-            snapshots = list(page.stream(retry=_READ, timeout=CALL_TIMEOUT))
+            snapshots = list(page.stream(retry=self._clients.reads, timeout=CALL_TIMEOUT))
             for snapshot in snapshots:
                 item = self._live(snapshot)
                 if item is None or not keep(item):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -84,41 +84,49 @@ def start_gcp_emulators(log_dir: Path) -> GcpEmulators:
     if drongo is None:
         unavailable("drongo missing: pip install drongo")
     assert java and gcs and drongo  # for the type checker: unavailable() does not return
+    # (name, command for a port, readiness path, start-up timeout); the slow JVM goes last.
+    plan: list[tuple[str, Callable[[int], list[str]], str, float]] = [
+        (
+            "fake-gcs-server",
+            lambda port: [
+                str(gcs),
+                *("-scheme", "http", "-backend", "memory", "-host", "127.0.0.1"),
+                *("-port", str(port), "-external-url", f"http://127.0.0.1:{port}"),
+            ],
+            "/storage/v1/b",
+            60,
+        ),
+        (
+            "drongo",
+            lambda port: [drongo, "server", "--host", "127.0.0.1", "--port", str(port)],
+            "/drongo/health",
+            60,
+        ),
+        (
+            "firestore-emulator",
+            lambda port: [
+                java,
+                *("-Xmx512m", "-cp", str(FIRESTORE_JAR), FIRESTORE_MAIN),
+                *("--host=127.0.0.1", f"--port={port}"),
+            ],
+            "/",
+            120,
+        ),
+    ]
     started: list[Emulator] = []
     try:
-        port = free_port()
-        started.append(
-            start_emulator(
-                "fake-gcs-server",
-                [str(gcs), "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1"]
-                + ["-port", str(port), "-external-url", f"http://127.0.0.1:{port}"],
-                port=port,
-                ready=http_ready(f"http://127.0.0.1:{port}/storage/v1/b"),
-                log_dir=log_dir,
+        for name, command, ready_path, timeout in plan:
+            port = free_port()
+            started.append(
+                start_emulator(
+                    name,
+                    command(port),
+                    port=port,
+                    ready=http_ready(f"http://127.0.0.1:{port}{ready_path}"),
+                    log_dir=log_dir,
+                    timeout=timeout,
+                )
             )
-        )
-        port = free_port()
-        started.append(
-            start_emulator(
-                "drongo",
-                [drongo, "server", "--host", "127.0.0.1", "--port", str(port)],
-                port=port,
-                ready=http_ready(f"http://127.0.0.1:{port}/drongo/health"),
-                log_dir=log_dir,
-            )
-        )
-        port = free_port()
-        started.append(
-            start_emulator(
-                "firestore-emulator",
-                [java, "-Xmx512m", "-cp", str(FIRESTORE_JAR), FIRESTORE_MAIN]
-                + ["--host=127.0.0.1", f"--port={port}"],
-                port=port,
-                ready=http_ready(f"http://127.0.0.1:{port}/"),
-                log_dir=log_dir,
-                timeout=120,
-            )
-        )
     except BaseException:
         for emulator in started:
             emulator.stop()
