@@ -2,7 +2,9 @@
 
 DynamoDB numbers are decimals: floats go in as `Decimal(repr(f))` (exact round trip of the
 shortest repr, where `Decimal(f)` would carry binary noise), and come back as `int` when
-integral, `float` otherwise, so items read back equal to what was written.
+integral, `float` otherwise, so items read back equal to what was written. (DynamoDB keeps no
+int/float distinction: an integral float such as 2.0 reads back as the equal int 2; beyond
+2**53 it reads back as the int its shortest repr spells, which may differ in the last digits.)
 """
 
 from __future__ import annotations

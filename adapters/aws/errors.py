@@ -9,6 +9,7 @@ an unreachable endpoint names the endpoint. Throttling that outlived botocore's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,15 +93,31 @@ class Resource:
     store: str
 
 
+_XML_CODE = re.compile(r"<Code>([A-Za-z]+)</Code>")
+
+
 def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+    """The AWS error code. When a JSON-protocol client got an XML error body (an emulator's,
+    or a proxy's), botocore reports the HTTP status as the code; the real one is in the body."""
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if code.isdigit():
+        found = _XML_CODE.search(str(error.response.get("Error", {}).get("Message", "")))
+        if found:
+            return found.group(1)
+    return code
+
+
+def error_message(error: ClientError) -> str:
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    found = re.search(r"<Message>(.*?)</Message>", message, re.DOTALL)
+    return found.group(1) if found else message
 
 
 def map_client_error(
     error: ClientError, target: AwsTarget, resource: Resource, key: object = None
 ) -> StoreError:
     code = error_code(error)
-    message = error.response.get("Error", {}).get("Message") or code
+    message = error_message(error) or code
     operation = error.operation_name
     what = f"{resource.kind} {resource.name!r} in {target.where()}"
     store = resource.store

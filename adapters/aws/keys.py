@@ -13,7 +13,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from ..errors import IntegrityError
-from .errors import ACCESS_DENIED, Resource, error_code, mapped
+from .errors import ACCESS_DENIED, Resource, error_code, error_message, mapped
 from .session import AwsTarget, Clients
 
 ENCRYPTION_CONTEXT = {"app": "phase-mirror", "purpose": "envelope-data-key"}
@@ -44,7 +44,7 @@ class KmsKeyWrapper:
                 # altered in the key id) with AccessDenied ("The ciphertext refers to a customer
                 # master key that does not exist..."; moto sends no message at all). An IAM
                 # denial says "... is not authorized to perform: kms:Decrypt": Misconfigured.
-                message = str(error.response.get("Error", {}).get("Message", ""))
+                message = error_message(error)
                 if error_code(error) in ACCESS_DENIED and "not authorized" not in message:
                     raise IntegrityError(
                         f"the wrapped data key refers to a KMS key other than {self.key_id!r} "
