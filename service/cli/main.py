@@ -21,6 +21,7 @@ from .common import EXIT_USAGE, UsageError, exit_code_for
 #: Subcommand modules, in `--help` order.
 COMMAND_MODULES = (
     "service.cli.doctor",
+    "service.cli.bootstrap",
     "service.cli.demo",
     "service.cli.sweep",
     "service.cli.serve",
