@@ -1,0 +1,239 @@
+"""IAM, KMS key and bucket policy documents as plain data.
+
+Pure functions of ARNs so the tests (and the policy pack) can read exactly what is granted.
+Allow statements never use a wildcard action and never a `*` resource; the only `/*` is the
+object path of the one baselines bucket. The two places AWS itself requires a wildcard are
+Deny statements (TLS-only: every principal, every S3 action) and the `Resource: "*"` of a KMS
+key policy, which by definition means "this key".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..naming import GITHUB_OIDC_ISSUER
+
+Document = dict[str, Any]
+
+VERSION = "2012-10-17"
+
+#: Key administration through IAM (no kms:* and no use of the key itself).
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+]
+#: What account principals may do with the key, only through these AWS services.
+KEY_VIA_SERVICE_ACTIONS = [
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+KEY_VIA_SERVICES = ("dynamodb", "ssm", "s3", "sns", "backup")
+#: Envelope encryption by the service (adapters/aws/keys.py) and reading SecureStrings.
+SERVICE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+#: Writing a SecureString version encrypts with the key.
+ROTATION_KEY_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"]
+
+TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeContinuousBackups",
+    "dynamodb:DescribeTable",
+    "dynamodb:DescribeTimeToLive",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+]
+INDEX_ACTIONS = ["dynamodb:Query"]
+PARAMETER_READ_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters"]
+PARAMETER_ROTATE_ACTIONS = [
+    "ssm:LabelParameterVersion",
+    "ssm:PutParameter",
+    "ssm:UnlabelParameterVersion",
+]
+BUCKET_ACTIONS = [
+    "s3:GetBucketVersioning",
+    "s3:GetEncryptionConfiguration",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+]
+OBJECT_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+
+
+def _allow(sid: str, actions: list[str], resources: list[str]) -> Document:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+
+def key_policy(
+    *,
+    account_id: str,
+    partition: str,
+    region: str,
+    service_role_arn: str,
+    deploy_role_arn: str,
+) -> Document:
+    root = f"arn:{partition}:iam::{account_id}:root"
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "KeyAdministrationThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": KEY_ADMIN_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                "Sid": "UseThroughAwsServices",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": KEY_VIA_SERVICE_ACTIONS,
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": account_id,
+                        "kms:ViaService": [
+                            f"{service}.{region}.amazonaws.com" for service in KEY_VIA_SERVICES
+                        ],
+                    }
+                },
+            },
+            {
+                # A key policy grant needs no IAM policy, so each role gets only its own needs.
+                "Sid": "ServiceRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": service_role_arn},
+                "Action": SERVICE_KEY_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                "Sid": "DeployRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": deploy_role_arn},
+                "Action": sorted({*SERVICE_KEY_ACTIONS, *ROTATION_KEY_ACTIONS}),
+                "Resource": "*",
+            },
+            {
+                # Alarms publish to the KMS-encrypted SNS topic.
+                "Sid": "CloudWatchAlarmsToEncryptedTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }
+
+
+def data_access_policy(
+    *,
+    table_arns: list[str],
+    index_arns: list[str],
+    key_arn: str,
+    parameter_arns: list[str],
+    bucket_arn: str,
+) -> Document:
+    """What the running service needs: the catalog's tables, the key, reading the secrets and
+    the baselines bucket; nothing else."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _allow("CatalogTables", TABLE_ACTIONS, table_arns),
+            _allow("CatalogIndexes", INDEX_ACTIONS, index_arns),
+            _allow("EnvelopeKey", SERVICE_KEY_ACTIONS, [key_arn]),
+            _allow("ReadSecrets", PARAMETER_READ_ACTIONS, parameter_arns),
+            _allow("BaselinesBucket", BUCKET_ACTIONS, [bucket_arn]),
+            _allow("BaselinesObjects", OBJECT_ACTIONS, [f"{bucket_arn}/*"]),
+        ],
+    }
+
+
+def secret_rotation_policy(*, key_arn: str, parameter_arns: list[str]) -> Document:
+    """Rotating the redaction key and salt (runbook, CI): new versions and version labels."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _allow("RotateSecrets", PARAMETER_ROTATE_ACTIONS, parameter_arns),
+            _allow("EncryptSecrets", ROTATION_KEY_ACTIONS, [key_arn]),
+        ],
+    }
+
+
+def github_trust_policy(*, oidc_provider_arn: str, subjects: list[str]) -> Document:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "GitHubActionsOfOneRepository",
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{GITHUB_OIDC_ISSUER}:aud": "sts.amazonaws.com",
+                        f"{GITHUB_OIDC_ISSUER}:sub": subjects,
+                    }
+                },
+            }
+        ],
+    }
+
+
+def service_trust_policy(*, service_principal: str, account_id: str | None) -> Document:
+    statement: Document = {
+        "Sid": "AssumedByAwsService",
+        "Effect": "Allow",
+        "Principal": {"Service": service_principal},
+        "Action": "sts:AssumeRole",
+    }
+    if account_id is not None:
+        # Confused-deputy guard: only this account's compute.
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return {"Version": VERSION, "Statement": [statement]}
+
+
+def tls_only_bucket_policy(*, bucket_arn: str) -> Document:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }

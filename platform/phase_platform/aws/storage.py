@@ -1,0 +1,200 @@
+"""AWS data resources: the stack's KMS key, one DynamoDB table per catalog store, the
+SecureString parameters of the catalog's secrets and the versioned baselines bucket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from adapters.catalog import (
+    BASELINES_BUCKET,
+    SECRETS,
+    STORES,
+    Secret,
+    Store,
+    StoreSpec,
+    key_alias,
+)
+
+from . import documents
+from .scope import AwsScope, policy_json
+
+#: KMS key rotation period; CKV_GCP_43's 90-day bound is applied on both clouds.
+KEY_ROTATION_DAYS = 90
+SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class StackKey:
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+
+
+def stack_key(
+    scope: AwsScope, *, service_role: aws.iam.Role, deploy_role: aws.iam.Role
+) -> StackKey:
+    """The customer-managed key encrypting tables, parameters, the bucket, the alarm topic
+    and backups, and wrapping the service's envelope data keys."""
+    key = aws.kms.Key(
+        scope.child("key"),
+        description=f"Phase Mirror {scope.prefix}: tables, secrets, baselines, alarms, backups",
+        enable_key_rotation=True,
+        rotation_period_in_days=KEY_ROTATION_DAYS,
+        deletion_window_in_days=scope.config.key_deletion_window_days,
+        policy=policy_json(
+            documents.key_policy,
+            account_id=scope.account_id,
+            partition=scope.partition,
+            region=scope.region,
+            service_role_arn=service_role.arn,
+            deploy_role_arn=deploy_role.arn,
+        ),
+        opts=scope.data_opts(),
+    )
+    alias = aws.kms.Alias(
+        scope.child("key-alias"),
+        name=key_alias(scope.prefix),
+        target_key_id=key.key_id,
+        opts=scope.opts(),
+    )
+    return StackKey(key, alias)
+
+
+def table(scope: AwsScope, spec: StoreSpec, key: aws.kms.Key) -> aws.dynamodb.Table:
+    """A catalog store: keys, indexes and TTL attribute exactly as the catalog declares."""
+    attributes: list[aws.dynamodb.TableAttributeArgsDict] = [
+        {"name": name, "type": kind} for name, kind in sorted(spec.attribute_definitions().items())
+    ]
+    indexes: list[aws.dynamodb.TableGlobalSecondaryIndexArgsDict] = []
+    for index in spec.indexes:
+        keys: list[aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgsDict] = [
+            {"attribute_name": index.hash_key.name, "key_type": "HASH"}
+        ]
+        if index.range_key:
+            keys.append({"attribute_name": index.range_key.name, "key_type": "RANGE"})
+        indexes.append({"name": index.name, "projection_type": "ALL", "key_schemas": keys})
+    ttl: aws.dynamodb.TableTtlArgsDict | None = None
+    if spec.ttl_attribute:
+        ttl = {"attribute_name": spec.ttl_attribute, "enabled": True}
+    return aws.dynamodb.Table(
+        scope.child("table", spec.name),
+        name=spec.physical_name(scope.prefix),
+        billing_mode="PAY_PER_REQUEST",
+        hash_key=spec.hash_key.name,
+        range_key=spec.range_key.name if spec.range_key else None,
+        attributes=attributes,
+        global_secondary_indexes=indexes or None,
+        ttl=ttl,
+        point_in_time_recovery={"enabled": spec.durable},
+        server_side_encryption={"enabled": True, "kms_key_arn": key.arn},
+        deletion_protection_enabled=scope.config.deletion_protection,
+        tags={"Store": spec.name, "Durability": "durable" if spec.durable else "ephemeral"},
+        opts=scope.data_opts(),
+    )
+
+
+def tables(scope: AwsScope, key: aws.kms.Key) -> dict[Store, aws.dynamodb.Table]:
+    return {store: table(scope, spec, key) for store, spec in STORES.items()}
+
+
+def secret_parameters(scope: AwsScope, key: aws.kms.Key) -> dict[Secret, aws.ssm.Parameter]:
+    """SecureString parameters with a random first version. Rotation writes new versions
+    outside Pulumi (adapters/aws/secrets.py), so `up` must never write the value back."""
+    parameters = {}
+    for secret, spec in SECRETS.items():
+        initial = random.RandomId(
+            scope.child("initial", secret.value),
+            byte_length=SECRET_BYTES,
+            opts=pulumi.ResourceOptions(parent=scope.parent),
+        )
+        parameters[secret] = aws.ssm.Parameter(
+            scope.child("parameter", secret.value),
+            name=spec.ssm_parameter_name(scope.prefix),
+            description=spec.description,
+            type="SecureString",
+            tier="Standard",
+            key_id=key.arn,
+            value=initial.hex,
+            tags={"Secret": secret.value},
+            opts=scope.data_opts(ignore_changes=["value"]),
+        )
+    return parameters
+
+
+@dataclass(frozen=True)
+class Baselines:
+    bucket: aws.s3.Bucket
+    public_access_block: aws.s3.BucketPublicAccessBlock
+
+
+def baselines_bucket(scope: AwsScope, key: aws.kms.Key) -> Baselines:
+    spec = BASELINES_BUCKET
+    bucket = aws.s3.Bucket(
+        scope.child("bucket", spec.name),
+        bucket=spec.physical_name(scope.prefix),
+        force_destroy=False,
+        tags={"Bucket": spec.name},
+        opts=scope.data_opts(),
+    )
+    child = scope.opts(depends_on=[bucket])
+    aws.s3.BucketVersioning(
+        scope.child("bucket", spec.name, "versioning"),
+        bucket=bucket.id,
+        versioning_configuration={"status": "Enabled"},
+        opts=child,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        scope.child("bucket", spec.name, "encryption"),
+        bucket=bucket.id,
+        rules=[
+            {
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": key.arn,
+                },
+                # One data key per bucket instead of a KMS call per object: cheaper, same key.
+                "bucket_key_enabled": True,
+            }
+        ],
+        opts=child,
+    )
+    public_access_block = aws.s3.BucketPublicAccessBlock(
+        scope.child("bucket", spec.name, "public-access-block"),
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    aws.s3.BucketOwnershipControls(
+        scope.child("bucket", spec.name, "ownership"),
+        bucket=bucket.id,
+        rule={"object_ownership": "BucketOwnerEnforced"},
+        opts=child,
+    )
+    aws.s3.BucketPolicy(
+        scope.child("bucket", spec.name, "tls-only"),
+        bucket=bucket.id,
+        policy=policy_json(documents.tls_only_bucket_policy, bucket_arn=bucket.arn),
+        opts=scope.opts(depends_on=[public_access_block]),
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        scope.child("bucket", spec.name, "lifecycle"),
+        bucket=bucket.id,
+        rules=[
+            {
+                "id": "expire-noncurrent-baselines",
+                "status": "Enabled",
+                "filter": {"prefix": ""},
+                "noncurrent_version_expiration": {"noncurrent_days": spec.noncurrent_version_days},
+                "expiration": {"expired_object_delete_marker": True},
+                "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+            }
+        ],
+        opts=child,
+    )
+    return Baselines(bucket, public_access_block)

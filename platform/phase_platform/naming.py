@@ -1,0 +1,82 @@
+"""Names derived from the config and the catalog, shared by both clouds and the tests.
+
+Physical names of stores, secrets, the bucket, the key and the metrics come from
+`adapters.catalog` only; this module adds the names the catalog does not own (roles, alarms,
+GCP ids with length limits) and the backend URL the service reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import urlencode
+
+from adapters.catalog import MetricSpec, StoreSpec
+
+from .config import PlatformConfig
+
+GITHUB_OIDC_ISSUER = "token.actions.githubusercontent.com"
+GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_ISSUER}"
+#: Component type tokens (`package:module:Type`), also read by the policy pack and the tests.
+COMPONENT_TYPE_AWS = "phase-mirror:platform:AwsPlatform"
+COMPONENT_TYPE_GCP = "phase-mirror:platform:GcpPlatform"
+
+
+def kebab(text: str) -> str:
+    """`CircuitBreakerTriggers` -> `circuit-breaker-triggers`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", text).lower()
+
+
+def throttle_alarm_name(prefix: str, spec: StoreSpec, operation: str) -> str:
+    return f"{prefix}-{spec.name}-{operation}-throttles"
+
+
+def metric_alarm_name(prefix: str, spec: MetricSpec) -> str:
+    return f"{prefix}-{kebab(spec.name)}"
+
+
+def system_health_alarm_name(prefix: str) -> str:
+    return f"{prefix}-system-health"
+
+
+def github_subjects(config: PlatformConfig) -> list[str]:
+    """The only OIDC `sub` claims allowed to deploy: the branch, pull requests, and jobs that
+    run in the GitHub environment named like the stack's environment (such jobs carry an
+    `environment:` subject instead of a `ref:` one)."""
+    repo = config.github_repository
+    return [
+        f"repo:{repo}:ref:refs/heads/{config.github_branch}",
+        f"repo:{repo}:pull_request",
+        f"repo:{repo}:environment:{config.environment}",
+    ]
+
+
+def _bounded(base: str, suffix: str, limit: int) -> str:
+    """`{base}-{suffix}` within `limit` characters; too long bases are cut and made unique with
+    a short hash so two prefixes never collide after cutting."""
+    name = f"{base}-{suffix}"
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(base.encode()).hexdigest()[:6]
+    keep = limit - len(suffix) - len(digest) - 2
+    return f"{base[:keep].rstrip('-')}-{digest}-{suffix}"
+
+
+def gcp_service_account_id(prefix: str, role: str) -> str:
+    """Service account ids are 6-30 characters."""
+    return _bounded(prefix, role, 30)
+
+
+def gcp_pool_id(prefix: str) -> str:
+    """Workload identity pool ids are 4-32 characters (soft-deleted ids stay taken 30 days)."""
+    return _bounded(prefix, "github", 32)
+
+
+def backend_url(config: PlatformConfig) -> str:
+    """The backend setting the service reads (`adapters.config.parse_backend_url`)."""
+    if config.cloud == "aws":
+        return "aws://?" + urlencode({"region": config.aws_region, "prefix": config.prefix})
+    query = urlencode(
+        {"prefix": config.prefix, "location": config.gcp_location, "database": config.prefix}
+    )
+    return f"gcp://{config.gcp_project}?{query}"
