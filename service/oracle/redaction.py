@@ -53,11 +53,10 @@ class Redacted(str):
 def redact(text: str) -> Redacted:
     """Replace every secret-looking substring of `text` with a `[REDACTED:<kind>]` mark."""
     for kind, pattern in _PATTERNS:
-        mark = REDACTION_MARK.format(kind)
-        if kind == "assignment":
-            text = pattern.sub(_keep_name, text)  # keep the name and quotes
-        else:
-            text = pattern.sub(mark, text)
+        # An assignment keeps its name and quotes; every other shape is replaced whole.
+        text = pattern.sub(
+            _keep_name if kind == "assignment" else REDACTION_MARK.format(kind), text
+        )
     return Redacted(text)
 
 

@@ -18,6 +18,8 @@ import yaml
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
 
 
 class YStr(str):
@@ -89,6 +91,10 @@ class _Converter:
             return known
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
+        if isinstance(node, yaml.CollectionNode) and node.tag not in (_SEQ_TAG, _MAP_TAG):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unsupported YAML tag {node.tag!r}", node.start_mark
+            )
         if isinstance(node, yaml.SequenceNode):
             seq = YSeq()
             seq.line = node.start_mark.line + 1
