@@ -1,0 +1,1 @@
+"""The GCP stack: one component whose children are built by the modules here."""
