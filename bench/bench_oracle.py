@@ -177,7 +177,7 @@ def bench_cli(tmp: Path) -> None:
         rows.append(
             (
                 f"phase-mirror analyze --dry-run ({workflows} workflows)",
-                result.returncode,
+                str(result.returncode),
                 round(statistics.median(times) * 1000, 1),
             )
         )
