@@ -43,9 +43,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     backend = backend_from(args)
     try:
-        bootstrap: Callable[[bool], list[Check]] | None = getattr(
-            backend.driver, "bootstrap", None
-        )
+        bootstrap: Callable[[bool], list[Check]] | None = getattr(backend.driver, "bootstrap", None)
         if bootstrap is None:
             print(_nothing_to_do(backend.name, backend.setting.url))
             return EXIT_OK
