@@ -234,7 +234,8 @@ def run_stack(
 
             @pulumi.runtime.test  # type: ignore[untyped-decorator]
             def program() -> pulumi.Output[None]:
-                runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+                # Not run as "__main__": runpy would swap sys.modules["__main__"] process-wide.
+                runpy.run_path(str(root / "__main__.py"), run_name="__pulumi_program__")
                 outputs = getattr(root_stack, "outputs", {})
                 return pulumi.Output.from_input(outputs).apply(captured.update)
 

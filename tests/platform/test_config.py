@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -42,11 +43,12 @@ def test_pulumi_yaml_schema_is_rendered_from_the_code() -> None:
 def test_stack_files_set_every_required_key_and_only_known_keys(stack: str) -> None:
     _, config, secret_keys = load_stack_config(stack)
     known = {f"{PROJECT}:{s.key}" for s in SCHEMA}
-    assert set(config) <= known
+    assert set(config) - known == {"pulumi:disable-default-providers"}
+    assert json.loads(config["pulumi:disable-default-providers"]) == ["aws", "gcp"]
     required = [s.key for s in SCHEMA if s.default is None]
     assert all(f"{PROJECT}:{key}" in config for key in required)
     assert secret_keys == []  # nothing secret is needed, nothing is stored in clear text
-    parsed = parse_config({k.split(":", 1)[1]: v for k, v in config.items()})
+    parsed = parse_config({k.split(":", 1)[1]: v for k, v in config.items() if k in known})
     assert parsed.environment == stack and parsed.prefix == f"phase-mirror-{stack}"
 
 
