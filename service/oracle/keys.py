@@ -69,7 +69,8 @@ def load_keyring(secrets: SecretStore, metrics: MetricsSink, *, now: datetime) -
         metrics.emit(Metric.SECRET_STORE_FAILURES)
         raise RedactionKeyUnavailable(
             f"no redaction key in the secret store (secret {Secret.REDACTION_KEY.value!r}); "
-            "provision one (64 hex characters) before running the oracle, see docs/oracle.md"
+            "provision it (the Pulumi stack, or `phase-mirror serve` on first start, creates it; "
+            "see docs/oracle.md)"
         ) from None
     except StoreError as error:
         metrics.emit(Metric.SECRET_STORE_FAILURES)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from .redaction import Redacted
@@ -63,7 +63,6 @@ class Finding:
     logical_location: str | None = None
     #: Set when the circuit breaker degraded this finding's rule to warn.
     circuit_breaker: bool = False
-    properties: dict[str, str] = field(default_factory=dict)
 
     @property
     def check_id(self) -> str:
