@@ -50,8 +50,9 @@ class GcpDriver:
     def doctor(self) -> list[Check]:
         return provision.doctor(self.clients)
 
-    def bootstrap(self, verify_only: bool) -> list[Check]:
-        """Create (or with `verify_only`, only check) what the catalog needs on emulators."""
+    def bootstrap(self, verify_only: bool = False) -> list[Check]:
+        """Create what the catalog needs (on emulators only), then check it; `verify_only`
+        only checks."""
         return provision.bootstrap(self.clients, verify_only=verify_only)
 
     def sweep_expired(self) -> int:

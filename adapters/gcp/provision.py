@@ -4,9 +4,11 @@
 where the Admin API reports them), the Cloud KMS key (purpose, rotation, a wrap/unwrap round
 trip), the secrets and the versioned bucket. Each failure carries the command that fixes it.
 
-`bootstrap` creates what is missing, but only on emulator endpoints (`http://...`): in a real
-project the Pulumi stack owns these resources, and a key or a bucket created behind its back
-would drift from it, so there `bootstrap` reports what is missing and points at `pulumi up`.
+`bootstrap` creates what is missing, then runs the doctor's checks; `bootstrap --verify-only`
+only checks. It creates only on emulator endpoints (`http://...`): in a real project the Pulumi
+stack owns these resources, and a key or a bucket created behind its back would drift from it,
+so there it reports what is missing and points at `pulumi up`. It is idempotent (Firestore has
+no tables to collide with), so unlike the AWS one it never refuses to run.
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ def doctor(clients: GcpClients) -> list[Check]:
     checks.append(
         _guarded(
             "cloud kms encrypt/decrypt",
-            "grant the service account roles/cloudkms.cryptoKeyEncrypterDecrypter on "
-            f"{s.crypto_key_path}",
+            f"{_PULUMI}: it creates the key and grants the service account "
+            f"roles/cloudkms.cryptoKeyEncrypterDecrypter on {s.crypto_key_path}",
             lambda: _kms_roundtrip(clients),
         )
     )
@@ -294,6 +296,15 @@ class _Resource:
 
 
 def bootstrap(clients: GcpClients, *, verify_only: bool) -> list[Check]:
+    """With `verify_only`, the doctor's checks; otherwise create what is missing, then check."""
+    if verify_only:
+        return doctor(clients)
+    return ensure_resources(clients) + doctor(clients)
+
+
+def ensure_resources(clients: GcpClients) -> list[Check]:
+    """One step per catalog resource: "exists", "created", or why it could not be created.
+    Idempotent: existing resources are left as they are (Firestore itself needs no setup)."""
     s = clients.settings
     resources = [
         _Resource(
@@ -345,19 +356,16 @@ def bootstrap(clients: GcpClients, *, verify_only: bool) -> list[Check]:
             "--versioning",
         ),
     ]
-    checks = [_guarded("firestore", _PULUMI, partial(_firestore_reachable, clients))]
-    for resource in resources:
-        fix = f"{_PULUMI}; or {resource.command}"
-        checks.append(_guarded(resource.name, fix, partial(_ensure, s, resource, verify_only)))
-    return checks
+    return [
+        _guarded(resource.name, f"{_PULUMI}; or {resource.command}", partial(_ensure, s, resource))
+        for resource in resources
+    ]
 
 
-def _ensure(s: GcpSettings, resource: _Resource, verify_only: bool) -> Check:
+def _ensure(s: GcpSettings, resource: _Resource) -> Check:
     fix = f"{_PULUMI}; or {resource.command}"
     if resource.exists():
         return Check(resource.name, True, "exists")
-    if verify_only:
-        return Check(resource.name, False, "missing", fix)
     if not s.emulated(resource.service):
         detail = (
             "missing; bootstrap creates resources only on emulator endpoints "

@@ -21,24 +21,33 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
     return {check.name: check for check in checks}
 
 
-def test_verify_only_reports_every_missing_resource_with_its_fix(bare_backend: Backend) -> None:
-    checks = driver_of(bare_backend).bootstrap(verify_only=True)
-    assert checks[0].name == "firestore" and checks[0].ok
-    missing = [check for check in checks[1:] if not check.ok]
-    assert len(missing) == 5  # key ring, crypto key, two secrets, bucket
-    assert all("pulumi up" in c.fix and "gcloud" in c.fix for c in missing)
-    # Nothing was created.
-    assert not any(c.ok for c in driver_of(bare_backend).bootstrap(verify_only=True)[1:])
+def test_verify_only_creates_nothing_and_reports_what_is_missing(bare_backend: Backend) -> None:
+    for _ in range(2):
+        checks = driver_of(bare_backend).bootstrap(verify_only=True)
+        assert by_name(checks)["firestore"].ok
+        failed = [check for check in checks if not check.ok]
+        # crypto key (and so the round trip), two secrets, bucket: all missing, each with a fix
+        assert len(failed) == 5
+        assert all("pulumi up" in c.fix for c in failed)
 
 
 def test_bootstrap_creates_then_finds_everything(bare_backend: Backend) -> None:
     driver = driver_of(bare_backend)
-    first = driver.bootstrap(verify_only=False)
-    assert all(c.ok for c in first), first
-    assert [c.detail for c in first[1:]] == ["created"] * 5
-    again = driver.bootstrap(verify_only=False)
-    assert [c.detail for c in again[1:]] == ["exists"] * 5
+    first = driver.bootstrap()
+    assert all(c.ok for c in first), [c for c in first if not c.ok]
+    assert [c.detail for c in first[:5]] == ["created"] * 5  # key ring, key, 2 secrets, bucket
+    assert by_name(first)["cloud kms encrypt/decrypt"].ok  # then the doctor's checks
+    again = driver.bootstrap()
+    assert [c.detail for c in again[:5]] == ["exists"] * 5
     assert all(c.ok for c in driver.bootstrap(verify_only=True))
+
+
+def test_cli_bootstrap_then_verify(bare_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--backend", bare_url, "bootstrap", "--verify-only"]) == 1
+    assert main(["--backend", bare_url, "bootstrap", "--json"]) == 0
+    assert main(["--backend", bare_url, "bootstrap", "--verify-only", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().split("\n}\n")[-1])
+    assert report["ok"] is True and report["verify_only"] is True
 
 
 def test_doctor_on_a_bootstrapped_backend(gcp_backend: Backend) -> None:
@@ -80,5 +89,5 @@ def test_bootstrap_never_creates_on_a_real_project() -> None:
     resource = _Resource(
         "bucket gs://pmx-baselines", "storage", lambda: False, lambda: created.append("x"), ""
     )
-    check = _ensure(settings, resource, verify_only=False)
+    check = _ensure(settings, resource)
     assert not check.ok and "only on emulator endpoints" in check.detail and created == []
