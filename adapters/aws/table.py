@@ -136,7 +136,9 @@ class DynamoTable:
     ) -> Item:
         key = key_of(self.spec, key)
         for _ in range(_ADD_ROUNDS):
-            item = self._add_to_live(key, deltas, limit)
+            # No deltas: nothing to ADD (an empty UpdateExpression is invalid); just ensure
+            # the item exists, as the other backends do.
+            item = self._add_to_live(key, deltas, limit) if deltas else self.get(key)
             if item is not None:
                 return item
             item = self._create_fresh(key, deltas, expires_at, limit)

@@ -88,6 +88,17 @@ def test_add_limit_counts_a_missing_field_as_zero(aws: Backend) -> None:
     assert aws.table(Store.RATE_LIMITS).get({"limitkey": "n"}) is None
 
 
+def test_add_without_deltas_creates_the_item_once(aws: Backend, clock: FakeClock) -> None:
+    table = aws.table(Store.RATE_LIMITS)
+    expires = clock.now().timestamp() + 60
+    assert table.add({"limitkey": "e"}, {}, expires_at=expires) == {
+        "limitkey": "e",
+        "ttl": int(expires),
+    }
+    table.add({"limitkey": "e"}, {"count": 2})
+    assert table.add({"limitkey": "e"}, {})["count"] == 2
+
+
 def test_query_follows_pages_past_filtered_expired_items(aws: Backend, clock: FakeClock) -> None:
     """With a limit, each page asks DynamoDB for that many items, and expired ones are
     filtered after the page is read: the adapter must keep paging until it has enough."""
