@@ -21,6 +21,7 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
@@ -103,6 +104,12 @@ class FirestoreTable:
     def _now(self) -> float:
         return self._clock.now().timestamp()
 
+    def _mapped(self, key: object = None) -> AbstractContextManager[None]:
+        # Documents never raise NotFound on the calls left unhandled here; the database does.
+        settings = self._clients.settings
+        database = f"Firestore database projects/{settings.project}/databases/{settings.database}"
+        return mapped(self.spec.name, key, missing=database)
+
     def _ref(self, key: Key) -> DocumentReference:
         ref = self._clients.firestore.collection(self._collection_id).document(
             document_id(self.spec, key)
@@ -153,7 +160,7 @@ class FirestoreTable:
 
     def _optimistic(self, key: Key, attempt: Callable[[], T]) -> T:
         """Run read-then-conditional-write attempts until one's precondition holds."""
-        with mapped(self.spec.name, dict(key)):
+        with self._mapped(dict(key)):
             for n in range(_ATTEMPTS):
                 try:
                     return attempt()
@@ -168,14 +175,14 @@ class FirestoreTable:
     # -- Table contract
 
     def get(self, key: Key) -> Item | None:
-        with mapped(self.spec.name, dict(key)):
+        with self._mapped(dict(key)):
             return self._live(self._read(self._ref(key)))
 
     def put(self, item: Item, *, if_absent: bool = False) -> None:
         key = key_of(self.spec, item)
         ref = self._ref(key)
         if not if_absent:
-            with mapped(self.spec.name, key):
+            with self._mapped(key):
                 ref.set(_to_document(item), retry=self._clients.writes, timeout=CALL_TIMEOUT)
             return
 
@@ -264,7 +271,7 @@ class FirestoreTable:
         return self._optimistic(key, attempt)
 
     def delete(self, key: Key) -> None:
-        with mapped(self.spec.name, dict(key)):
+        with self._mapped(dict(key)):
             self._ref(key).delete(retry=self._clients.writes, timeout=CALL_TIMEOUT)
 
     def query(
@@ -303,7 +310,7 @@ class FirestoreTable:
             value = item.get(range_field) if range_field else None
             return range_field is None or range_matches(value, range_between, range_prefix)
 
-        with mapped(self.spec.name, hash_value):
+        with self._mapped(hash_value):
             try:
                 return list(self._pages(query, limit, keep))
             except gx.FailedPrecondition as error:
@@ -313,7 +320,7 @@ class FirestoreTable:
 
     def scan(self) -> Iterator[Item]:
         query = self._collection().order_by(FieldPath.document_id())
-        with mapped(self.spec.name):
+        with self._mapped():
             yield from self._pages(query, None, lambda _: True)
 
     def _missing_index(
