@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from pathlib import Path
 
 from ..backend import Check, Feature
-from ..catalog import STORES, BucketSpec, StoreSpec
+from ..catalog import SECRETS, STORES, BucketSpec, StoreSpec
 from ..clock import Clock
 from ..config import BackendSetting
 from ..errors import Misconfigured
 from ..metrics import LogMetricsSink, cloud_logging_line
 from .db import Database, mapped
+from .group_commit import GroupCommitter
 from .table import SqliteTable, create_statements
 from .vault import SCHEMA, LocalKeyWrapper, LocalObjectStore, LocalSecretStore
 
@@ -43,8 +45,11 @@ class LocalDriver:
             )
         self.durable = Database(data_dir / DURABLE_DB, synchronous="FULL")
         self.ephemeral = Database(data_dir / EPHEMERAL_DB, synchronous="NORMAL")
+        # Durable puts sync to disk on commit; concurrent ones share one commit (one sync).
+        self._group_commit = GroupCommitter(self.durable)
         self._tables: dict[str, SqliteTable] = {}
         self._create_schema()
+        self._provision_secrets()
         self._metrics_stream = (data_dir / METRICS_FILE).open("a", encoding="utf-8")
 
     def _db_for(self, spec: StoreSpec) -> Database:
@@ -62,9 +67,19 @@ class LocalDriver:
         for name in (DURABLE_DB, EPHEMERAL_DB):
             os.chmod(self.data_dir / name, 0o600)
 
+    def _provision_secrets(self) -> None:
+        """Give each catalog secret a random first value, as `pulumi up` does on the clouds, so
+        the embedded default works out of the box. Never touches a secret that has versions."""
+        store = self.secret_store()
+        for secret in SECRETS:
+            store.put_if_absent(secret, secrets.token_hex(32))
+
     def table(self, spec: StoreSpec) -> SqliteTable:
         if spec.name not in self._tables:
-            self._tables[spec.name] = SqliteTable(spec, self._db_for(spec), self.clock)
+            group = (
+                self._group_commit if spec.durable and not os.environ.get("PM_NO_GROUP") else None
+            )
+            self._tables[spec.name] = SqliteTable(spec, self._db_for(spec), self.clock, group)
         return self._tables[spec.name]
 
     def key_wrapper(self) -> LocalKeyWrapper:

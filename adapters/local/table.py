@@ -16,6 +16,7 @@ from ..clock import Clock
 from ..errors import Conflict, NotFound
 from ..table import Item, Key, key_of
 from .db import Database, mapped
+from .group_commit import GroupCommitter
 
 _PAGE = 500
 
@@ -41,9 +42,12 @@ def create_statements(spec: StoreSpec) -> list[str]:
 
 
 class SqliteTable:
-    def __init__(self, spec: StoreSpec, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, spec: StoreSpec, db: Database, clock: Clock, group: GroupCommitter | None = None
+    ) -> None:
         self.spec = spec
         self._db = db
+        self._group = group
         self._clock = clock
         self._name = f'"{spec.name}"'
         self._range = spec.range_key.name if spec.range_key else None
@@ -97,16 +101,21 @@ class SqliteTable:
 
     def put(self, item: Item, *, if_absent: bool = False) -> None:
         row = self._row(item)
+        if self._group is not None:  # durable database: share the commit (and its sync)
+            self._group.run(
+                lambda conn: self._put_on(conn, row, if_absent, item), store=self.spec.name
+            )
+            return
         with mapped(self.spec.name, row[:2]):
-            conn = self._db.connection()
-            if not if_absent:
-                conn.execute(self._insert, row)
-                return
-            cursor = conn.execute(self._insert_if_absent, [*row, self._now()])
-            if cursor.rowcount == 0:
-                raise Conflict(
-                    "item already exists", store=self.spec.name, key=key_of(self.spec, item)
-                )
+            self._put_on(self._db.connection(), row, if_absent, item)
+
+    def _put_on(self, conn: Any, row: list[Any], if_absent: bool, item: Item) -> None:
+        if not if_absent:
+            conn.execute(self._insert, row)
+            return
+        cursor = conn.execute(self._insert_if_absent, [*row, self._now()])
+        if cursor.rowcount == 0:
+            raise Conflict("item already exists", store=self.spec.name, key=key_of(self.spec, item))
 
     def add(
         self,

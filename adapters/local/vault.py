@@ -43,6 +43,16 @@ class LocalSecretStore:
             )
         return SecretVersion(secret, str(version), value, from_epoch(created))
 
+    def put_if_absent(self, secret: Secret, value: str) -> None:
+        """Create version 1 unless the secret has any version (atomic across processes)."""
+        with self._db.transaction("secrets", secret.value) as conn:
+            if conn.execute("SELECT 1 FROM _secrets WHERE name=?", (secret.value,)).fetchone():
+                return
+            conn.execute(
+                "INSERT INTO _secrets (name, version, value, created) VALUES (?, 1, ?, ?)",
+                (secret.value, value, self._clock.now().timestamp()),
+            )
+
     def versions(self, secret: Secret) -> list[SecretVersion]:
         with mapped("secrets", secret.value):
             rows = (

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from adapters.backend import Backend, open_backend
+from adapters.config import from_stack_outputs
 from adapters.errors import (
     Conflict,
     IntegrityError,
@@ -50,6 +52,20 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise SystemExit(code)
 
 
+def add_stack_option(parser: argparse.ArgumentParser) -> None:
+    """`--stack FILE`: take the backend from `pulumi stack output --json` saved to FILE."""
+    parser.add_argument(
+        "--stack",
+        metavar="OUTPUTS_JSON",
+        type=Path,
+        help="use the backend of a deployed stack: the file written by "
+        "'pulumi stack output --json > FILE' (its backendUrl output)",
+    )
+
+
 def backend_from(args: argparse.Namespace) -> Backend:
-    """Open the backend named by `--backend` (or the environment; see docs/configuration.md)."""
+    """Open the backend named by `--stack`, `--backend` or the environment (docs/configuration.md)."""
+    stack: Path | None = getattr(args, "stack", None)
+    if stack is not None:
+        return open_backend(from_stack_outputs(stack))
     return open_backend(getattr(args, "backend", None))

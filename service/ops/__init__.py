@@ -1,0 +1,1 @@
+"""Operational procedures that work on any backend through the ports."""
