@@ -220,10 +220,11 @@ class FirestoreTable:
                 item = dict(current)
             for field, delta in deltas.items():
                 item[field] = int(item.get(field, 0)) + delta
-            if limit is not None and item[limit[0]] > limit[1]:
+            if limit is not None and int(item.get(limit[0], 0)) > limit[1]:
                 raise Conflict(f"limit {limit[1]} reached", store=self.spec.name, key=dict(key))
             if current is not None:
-                self._conditional_update(ref, {_path(f): item[f] for f in deltas}, snapshot)
+                if deltas:  # no deltas: the live item is the answer, nothing to write
+                    self._conditional_update(ref, {_path(f): item[f] for f in deltas}, snapshot)
             elif snapshot.exists:
                 self._replace(ref, item, snapshot)
             else:

@@ -101,3 +101,16 @@ def test_conflicting_creates_have_one_winner(gcp_backend: Backend) -> None:
     table.put({"dedupkey": "once", "value": "a"}, if_absent=True)
     with pytest.raises(Conflict, match="already exists"):
         table.put({"dedupkey": "once", "value": "b"}, if_absent=True)
+
+
+def test_add_without_deltas_ensures_the_item(gcp_backend: Backend, clock: FakeClock) -> None:
+    table = gcp_backend.table(Store.RATE_LIMITS)
+    expires = clock.now().timestamp() + 60
+    assert table.add({"limitkey": "e"}, {}, expires_at=expires) == {
+        "limitkey": "e",
+        "ttl": int(expires),
+    }
+    table.add({"limitkey": "e"}, {"count": 2})
+    assert table.add({"limitkey": "e"}, {})["count"] == 2
+    # A limit on a field the item lacks counts it as zero.
+    assert table.add({"limitkey": "e"}, {"other": 1}, limit=("missing", 0))["other"] == 1
