@@ -14,7 +14,6 @@ from ..config import BackendSetting
 from ..errors import Misconfigured
 from ..metrics import LogMetricsSink, cloud_logging_line
 from .db import Database, mapped
-from .group_commit import GroupCommitter
 from .table import SqliteTable, create_statements
 from .vault import SCHEMA, LocalKeyWrapper, LocalObjectStore, LocalSecretStore
 
@@ -45,8 +44,6 @@ class LocalDriver:
             )
         self.durable = Database(data_dir / DURABLE_DB, synchronous="FULL")
         self.ephemeral = Database(data_dir / EPHEMERAL_DB, synchronous="NORMAL")
-        # Durable puts sync to disk on commit; concurrent ones share one commit (one sync).
-        self._group_commit = GroupCommitter(self.durable)
         self._tables: dict[str, SqliteTable] = {}
         self._create_schema()
         self._provision_secrets()
@@ -76,10 +73,7 @@ class LocalDriver:
 
     def table(self, spec: StoreSpec) -> SqliteTable:
         if spec.name not in self._tables:
-            group = (
-                self._group_commit if spec.durable and not os.environ.get("PM_NO_GROUP") else None
-            )
-            self._tables[spec.name] = SqliteTable(spec, self._db_for(spec), self.clock, group)
+            self._tables[spec.name] = SqliteTable(spec, self._db_for(spec), self.clock)
         return self._tables[spec.name]
 
     def key_wrapper(self) -> LocalKeyWrapper:

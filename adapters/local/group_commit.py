@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import StoreError
 from .db import Database, map_error
@@ -32,6 +32,19 @@ class _Job:
 
 
 class GroupCommitter:
+    """One per `Database` object (see `of`), shared by every table on it."""
+
+    _by_database: ClassVar[dict[int, GroupCommitter]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def of(cls, db: Database) -> GroupCommitter:
+        with cls._registry_lock:
+            committer = cls._by_database.get(id(db))
+            if committer is None or committer._db is not db:
+                committer = cls._by_database[id(db)] = cls(db)
+            return committer
+
     def __init__(self, db: Database) -> None:
         self._db = db
         self._lock = threading.Lock()

@@ -42,12 +42,11 @@ def create_statements(spec: StoreSpec) -> list[str]:
 
 
 class SqliteTable:
-    def __init__(
-        self, spec: StoreSpec, db: Database, clock: Clock, group: GroupCommitter | None = None
-    ) -> None:
+    def __init__(self, spec: StoreSpec, db: Database, clock: Clock) -> None:
         self.spec = spec
         self._db = db
-        self._group = group
+        # Puts on the durable (synchronous=FULL) database share commits, hence syncs.
+        self._group = GroupCommitter.of(db) if db.synchronous == "FULL" else None
         self._clock = clock
         self._name = f'"{spec.name}"'
         self._range = spec.range_key.name if spec.range_key else None

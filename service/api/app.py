@@ -22,8 +22,6 @@ from .routes import calibration, consent, health, ingest, nonce
 from .scheduler import AnonymizerLoop
 
 API_VERSION = "1.0.0"
-#: Worker threads for storage calls per process (see `plumbing.offload`).
-STORAGE_THREADS = 8
 
 DESCRIPTION = """\
 Privacy-preserving false-positive calibration for Phase Mirror rules.
@@ -51,7 +49,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.limiter = anyio.CapacityLimiter(STORAGE_THREADS)
+        app.state.limiter = anyio.CapacityLimiter(config.storage_threads)
         loop = None
         if run_scheduler and config.anonymize_every_seconds > 0:
             loop = AnonymizerLoop(service, config.anonymize_every_seconds)
@@ -73,7 +71,7 @@ def create_app(
     app.state.calibration = service
     app.state.metrics = registry
     # Also set here so an app used without its lifespan (e.g. a bare TestClient) still works.
-    app.state.limiter = anyio.CapacityLimiter(STORAGE_THREADS)
+    app.state.limiter = anyio.CapacityLimiter(config.storage_threads)
     errors.install(app)
     for module in (ingest, nonce, consent, calibration, health):
         app.include_router(module.router)

@@ -42,6 +42,8 @@ class CalibrationConfig:
     raw_event_ttl_seconds: int = int(_RAW_TTL.total_seconds())
     #: Window in which an identical claim from the same org is a duplicate.
     dedup_window_seconds: int = int(_DEDUP_TTL.total_seconds())
+    #: Threads per worker process that run storage calls (see `service.api.plumbing.offload`).
+    storage_threads: int = 4
     #: Refuse (429) a request that waited longer than this for a storage thread (0: never).
     max_queue_wait_ms: int = 1000
     #: Largest accepted request body.

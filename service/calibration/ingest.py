@@ -93,6 +93,7 @@ class IngestService:
         self._keys = keys
         self._pseudonyms = pseudonyms
         self._config = config
+        self._admitted: set[tuple[str, str, int]] = set()
 
     def authenticate(self, body: dict[str, Any]) -> ApiKey:
         key = self._keys.authenticate(body.get("token"))
@@ -149,20 +150,27 @@ class IngestService:
 
     def _rate_limit(self, key: ApiKey, pseudonym: str, now: datetime) -> None:
         limits = self._backend.rate_limits
-        orgs = limits.admit_member(
-            f"ingest-orgs#{key.key_id}",
-            pseudonym,
-            limit=self._config.orgs_per_key_per_hour,
-            window=_HOUR,
-            at=now,
-        )
-        if not orgs.allowed:
-            raise Rejection(
-                Code.THROTTLED,
-                f"this API key introduced {orgs.limit} distinct orgs this hour; "
-                "events for orgs already seen this hour are still accepted",
-                retry_after=orgs.retry_after,
+        hour = int(now.timestamp() // 3600)
+        admitted = (key.key_id, pseudonym, hour)
+        if admitted not in self._admitted:
+            orgs = limits.admit_member(
+                f"ingest-orgs#{key.key_id}",
+                pseudonym,
+                limit=self._config.orgs_per_key_per_hour,
+                window=_HOUR,
+                at=now,
             )
+            if not orgs.allowed:
+                raise Rejection(
+                    Code.THROTTLED,
+                    f"this API key introduced {orgs.limit} distinct orgs this hour; "
+                    "events for orgs already seen this hour are still accepted",
+                    retry_after=orgs.retry_after,
+                )
+            # Admission within a window never reverts, so this process need not ask again.
+            if len(self._admitted) > 100_000:
+                self._admitted.clear()
+            self._admitted.add(admitted)
         events = limits.hit(
             f"ingest-events#{key.key_id}#{pseudonym}",
             limit=self._config.events_per_org_per_hour,

@@ -86,10 +86,10 @@ def test_anonymize_reports_json_and_rotates_the_salt(
     code, out, err = run(capsys, url, "anonymize")
     assert code == 0
     report = json.loads(out)
-    assert report["scanned"] == 0 and report["salt_version"] == "1"
-    assert "created the first anonymizer salt" in err
+    assert report["scanned"] == 0
+    first = int(report["salt_version"])
     code, out, err = run(capsys, url, "anonymize", "--rotate-salt", "--quiet")
-    assert json.loads(out)["salt_version"] == "2" and "rotated" in err
+    assert int(json.loads(out)["salt_version"]) == first + 1 and "rotated" in err
     code, out, err = run(capsys, url, "anonymize", "--retire-previous-salt", "--quiet")
     assert code == 0 and "retired" in err
     code, _, err = run(capsys, url, "anonymize", "--retire-previous-salt")

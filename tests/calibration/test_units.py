@@ -50,6 +50,8 @@ def test_rotation_keeps_the_previous_pseudonym_during_the_grace_window(
 
 def test_malformed_or_missing_salt_fails_closed(local_backend: Backend, clock: FakeClock) -> None:
     pseudonyms = Pseudonymizer(local_backend.secrets, clock, cache_seconds=0)
+    for version in local_backend.secrets.versions(Secret.ANONYMIZER_SALT):
+        local_backend.secrets.disable(Secret.ANONYMIZER_SALT, version.version)
     with pytest.raises(Misconfigured, match="does not exist"):
         pseudonyms.pseudonym("org")
     local_backend.secrets.put(Secret.ANONYMIZER_SALT, "too-short")
