@@ -2,8 +2,8 @@
 
 Checks, each with the command that fixes it: credentials and endpoint (STS), every table's key
 schema and indexes, TTL on the catalog's attribute, point-in-time recovery on durable tables,
-the KMS key enabled with rotation on, the SSM parameters present as SecureString (with a value
-of the catalog's shape once one is set), and the baselines bucket with versioning on.
+the KMS key enabled with rotation on, the SSM parameters present as SecureString with a current
+value of the catalog's shape, and the baselines bucket with versioning on.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..backend import Check
 from ..catalog import SECRETS, STORES, TTL_ATTRIBUTE, KeyAttr, Secret, StoreSpec
 from ..errors import StoreError
 from .errors import BOOTSTRAP_HINT, Resource, error_code, mapped
-from .secrets import PLACEHOLDER_LABEL, disabled_label
+from .secrets import disabled_label
 from .session import AwsTarget, Clients
 
 _TABLE_FIX_SCHEMA = (
@@ -192,15 +192,14 @@ class AwsDoctor:
             values = [
                 entry
                 for entry in history
-                if not {PLACEHOLDER_LABEL, disabled_label(entry["Version"])}
-                & set(entry.get("Labels") or ())
+                if disabled_label(entry["Version"]) not in set(entry.get("Labels") or ())
             ]
             if not values:
                 return Check(
                     check_name,
-                    True,
-                    "SecureString, no value yet: the service fails closed until one is set with "
-                    f"'phase-mirror rotate-secret {secret.value}'",
+                    False,
+                    "SecureString, but every version is disabled: the service fails closed",
+                    f"set a new value with 'phase-mirror rotate-secret {secret.value}'",
                 )
             newest = max(values, key=lambda entry: int(entry["Version"]))
             shaped = re.fullmatch(spec.value_pattern, str(newest.get("Value", ""))) is not None

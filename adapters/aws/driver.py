@@ -56,7 +56,7 @@ class AwsDriver:
         """Create the catalog's resources, then check them; only where no table exists yet."""
         if verify_only:
             return self.doctor()
-        provisioner = Provisioner(self.clients, self.target)
+        provisioner = Provisioner(self.clients, self.target, self.clock)
         existing = provisioner.existing_tables()
         if existing:
             raise Misconfigured(
@@ -70,7 +70,7 @@ class AwsDriver:
 
     def provision(self) -> list[Check]:
         """Create whatever is missing, keeping what exists (tests and benchmarks)."""
-        return Provisioner(self.clients, self.target).create_all()
+        return Provisioner(self.clients, self.target, self.clock).create_all()
 
     def sweep_expired(self) -> int:
         raise Unsupported("the aws backend deletes expired items with DynamoDB's native TTL")

@@ -3,8 +3,8 @@
 Production stacks come from Pulumi (`platform/`), which reads the same catalog. This is the
 short path for moto, LocalStack or a sandbox account: a KMS key with rotation and the stack's
 alias, every table with its indexes, TTL, point-in-time recovery on durable tables and
-encryption with that key, one SecureString parameter per secret (a placeholder version until
-the service sets a value), and the versioned, private, encrypted baselines bucket.
+encryption with that key, one SecureString parameter per secret with a random first value (as
+`pulumi up` creates it), and the versioned, private, encrypted baselines bucket.
 
 Each step is idempotent (an existing resource is kept, never overwritten); the driver's
 `bootstrap` refuses to run at all where catalog tables already exist.
@@ -12,6 +12,7 @@ Each step is idempotent (an existing resource is kept, never overwritten); the d
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,18 +27,20 @@ from ..catalog import (
     Secret,
     StoreSpec,
 )
+from ..clock import Clock
 from ..errors import Misconfigured
 from .errors import Resource, error_code, mapped
-from .secrets import PLACEHOLDER_LABEL, PLACEHOLDER_VALUE
+from .secrets import describe
 from .session import AwsTarget, Clients
 
 TAGS = {"app": "phase-mirror", "managed-by": "phase-mirror bootstrap"}
 
 
 class Provisioner:
-    def __init__(self, clients: Clients, target: AwsTarget) -> None:
+    def __init__(self, clients: Clients, target: AwsTarget, clock: Clock) -> None:
         self._clients = clients
         self._target = target
+        self._clock = clock
 
     def existing_tables(self) -> list[str]:
         """Catalog tables (with this prefix) that already exist."""
@@ -162,29 +165,21 @@ class Provisioner:
     def parameter(self, secret: Secret) -> Check:
         spec = SECRETS[secret]
         name = spec.ssm_parameter_name(self._target.prefix)
-        ssm = self._clients.ssm
         with mapped(self._target, Resource("SSM parameter", name, "secrets")):
             try:
-                version = ssm.put_parameter(
+                self._clients.ssm.put_parameter(
                     Name=name,
-                    Value=PLACEHOLDER_VALUE,
+                    Value=secrets.token_hex(32),
                     Type="SecureString",
                     KeyId=self._target.key_id,
-                    Overwrite=False,
-                    Description=f"{spec.description} (placeholder: no value yet)",
-                )["Version"]
+                    Overwrite=False,  # never replace a value that exists
+                    Description=describe(secret, self._clock.now().timestamp()),
+                )
             except ClientError as error:
                 if error_code(error) != "ParameterAlreadyExists":
                     raise
                 return Check(f"parameter {name}", True, "kept existing parameter and its values")
-            ssm.label_parameter_version(
-                Name=name, ParameterVersion=version, Labels=[PLACEHOLDER_LABEL]
-            )
-        return Check(
-            f"parameter {name}",
-            True,
-            f"created (SecureString, no value yet: 'phase-mirror rotate-secret {secret.value}')",
-        )
+        return Check(f"parameter {name}", True, "created (SecureString, random first value)")
 
     # -- S3
 

@@ -1,12 +1,11 @@
 """Versioned secrets in SSM Parameter Store (SecureString, encrypted with the stack's KMS key).
 
 One parameter per catalog secret (`SecretSpec.ssm_parameter_name`); every `put` is a new
-parameter version. Current and previous come from the parameter history; `disable` attaches a
-per-version label `disabled-<n>` (SSM cannot disable a version, and a label names one version
-only, hence one label per version). Infrastructure creates each parameter before the service
-has a value for it; that first version carries the label `placeholder` and is not a secret
-version at all, so "no value yet" reads like an empty secret (`NotFound`), as on the other
-backends.
+parameter version. Infrastructure (`pulumi up`, or `phase-mirror bootstrap` on a dev account)
+creates each parameter with a random first version, as the local backend does. Current and
+previous come from the parameter history; `disable` attaches a per-version label
+`disabled-<n>` (SSM cannot disable a version, and a label names one version only, hence one
+label per version).
 
 SSM keeps at most 100 versions and refuses a new one while the oldest carries a label; `put`
 then drops the oldest version's labels (it is about to be deleted anyway) and retries once.
@@ -27,8 +26,6 @@ from ..ports import SecretVersion
 from .errors import Resource, error_code, mapped
 from .session import AwsTarget, Clients
 
-PLACEHOLDER_LABEL = "placeholder"
-PLACEHOLDER_VALUE = "unset"
 _CREATED_RE = re.compile(r"\(phase-mirror created_at=([0-9.]+)\)$")
 
 
@@ -100,8 +97,6 @@ class SsmSecretStore:
         result = []
         for entry in history:
             labels = set(entry.get("Labels") or ())
-            if PLACEHOLDER_LABEL in labels:
-                continue
             version = int(entry["Version"])
             result.append(
                 SecretVersion(
@@ -120,7 +115,7 @@ class SsmSecretStore:
         if not enabled:
             name = self.parameter_name(secret)
             raise NotFound(
-                f"SSM parameter {name} has no enabled value yet; set one with "
+                f"SSM parameter {name} has no enabled version; set one with "
                 f"'phase-mirror rotate-secret {secret.value}' or 'aws ssm put-parameter --name "
                 f"{name} --type SecureString --key-id {self._target.key_id} --overwrite "
                 "--value $(openssl rand -hex 32)'",

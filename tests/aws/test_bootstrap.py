@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from adapters.aws import AwsDriver
 from adapters.catalog import SECRETS, STORES, TTL_ATTRIBUTE, Secret
 from adapters.clock import SystemClock
 from adapters.config import parse_backend_url
-from adapters.errors import Misconfigured, NotFound
+from adapters.errors import Misconfigured
 from service.cli.common import EXIT_CONFIG, EXIT_OK
 from service.cli.main import main
 from tests.support.aws_backend import aws_url, fresh_prefix
@@ -60,9 +61,10 @@ def test_bootstrap_creates_everything_the_catalog_declares(fresh: AwsDriver) -> 
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values())
-    # The secret slots exist but hold no value: the service fails closed until one is set.
-    with pytest.raises(NotFound, match="rotate-secret redaction-key"):
-        fresh.secret_store().current(Secret.REDACTION_KEY)
+    # Like `pulumi up`, a random first value: 64 hex characters, unknown to anyone.
+    for secret, spec in SECRETS.items():
+        value = fresh.secret_store().current(secret).value
+        assert re.fullmatch(spec.value_pattern, value)
 
 
 def test_bootstrap_refuses_an_existing_stack_unless_verify_only(fresh: AwsDriver) -> None:

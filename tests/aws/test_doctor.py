@@ -188,11 +188,22 @@ def test_doctor_command_prints_each_failure_with_its_fix(
     assert "PointInTimeRecoveryEnabled=true" in out and "enable-key-rotation" in out
 
 
-def test_secret_without_value_yet_passes_but_says_so(aws: Backend) -> None:
-    prefix = aws.driver.target.prefix  # type: ignore[attr-defined]
-    name = f"parameter {SECRETS[Secret.REDACTION_KEY].ssm_parameter_name(prefix)}"
+def every_version_disabled(driver: AwsDriver) -> None:
+    store = driver.secret_store()
+    for version in store.versions(Secret.REDACTION_KEY):
+        store.disable(Secret.REDACTION_KEY, version.version)
+
+
+def test_secret_with_every_version_disabled_fails_until_rotated(aws: Backend) -> None:
+    driver = aws.driver
+    assert isinstance(driver, AwsDriver)
+    name = f"parameter {SECRETS[Secret.REDACTION_KEY].ssm_parameter_name(driver.target.prefix)}"
     before = next(c for c in aws.doctor() if c.name == name)
-    assert before.ok and "no value yet" in before.detail
+    assert before.ok and "current version 1" in before.detail  # bootstrap's random value
+    every_version_disabled(driver)
+    broken = next(c for c in aws.doctor() if c.name == name)
+    assert not broken.ok and "every version is disabled" in broken.detail
+    assert "rotate-secret redaction-key" in broken.fix
     aws.secrets.put(Secret.REDACTION_KEY, "f" * 64)
     after = next(c for c in aws.doctor() if c.name == name)
     assert after.ok and "current version 2" in after.detail

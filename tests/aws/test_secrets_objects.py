@@ -21,11 +21,11 @@ def test_secret_versions_are_ssm_parameter_versions_labelled_on_disable(
     name = SECRETS[Secret.REDACTION_KEY].ssm_parameter_name(driver.target.prefix)
     v2 = aws.secrets.put(Secret.REDACTION_KEY, "a" * 64)
     v3 = aws.secrets.put(Secret.REDACTION_KEY, "b" * 64)
-    assert (v2.version, v3.version) == ("2", "3")  # version 1 is the bootstrap placeholder
+    assert (v2.version, v3.version) == ("2", "3")  # version 1 is bootstrap's random value
     aws.secrets.disable(Secret.REDACTION_KEY, v2.version)
     history = driver.clients.ssm.get_parameter_history(Name=name)["Parameters"]
     labels = {entry["Version"]: entry.get("Labels", []) for entry in history}
-    assert labels == {1: ["placeholder"], 2: ["disabled-2"], 3: []}
+    assert labels == {1: [], 2: ["disabled-2"], 3: []}
     assert all(entry["Type"] == "SecureString" for entry in history)
     assert all(entry["KeyId"] == driver.target.key_id for entry in history)
 
@@ -46,11 +46,12 @@ def test_disable_unknown_version_is_not_found(aws: Backend) -> None:
 
 @pytest.mark.slow
 def test_rotation_survives_the_100_version_limit(aws: Backend) -> None:
-    """SSM refuses a 101st version while the oldest carries a label (here the placeholder);
+    """SSM refuses a 101st version while the oldest carries a label (here: disabled-1);
     put() drops that label and SSM then retires the oldest version, as it always does."""
-    for i in range(101):
+    aws.secrets.disable(Secret.ANONYMIZER_SALT, "1")
+    for i in range(100):
         aws.secrets.put(Secret.ANONYMIZER_SALT, f"{i:064x}")
-    assert aws.secrets.current(Secret.ANONYMIZER_SALT).value == f"{100:064x}"
+    assert aws.secrets.current(Secret.ANONYMIZER_SALT).value == f"{99:064x}"
     assert len(aws.secrets.versions(Secret.ANONYMIZER_SALT)) == 100
 
 
