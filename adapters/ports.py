@@ -237,7 +237,8 @@ class SecretStore(Protocol):
         ...
 
     def versions(self, secret: Secret) -> list[SecretVersion]:
-        """Every version, newest first, enabled or not."""
+        """Every version, newest first, enabled or not. A disabled version's value may be
+        empty where the secret service refuses to reveal it (Secret Manager does)."""
         ...
 
     def disable(self, secret: Secret, version: str) -> None:
