@@ -50,6 +50,13 @@ class _Marker:
     def __bool__(self) -> bool:
         return False
 
+    # Markers are singletons compared with `is`; copies must not make new ones.
+    def __copy__(self) -> _Marker:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Marker:
+        return self
+
 
 #: The property (or a container on its path) is not set.
 MISSING: Final = _Marker("MISSING")

@@ -1,0 +1,359 @@
+"""Deliberately broken variants of the real Pulumi program.
+
+Each breaker is a Pulumi stack transformation: the real `__main__.py` runs under Pulumi's mocks
+with the transformation registered first, so the resource is *declared* broken by the program
+itself (Pulumi applies the transformation before registering), not patched in the recorded
+graph afterwards. `run_broken` builds a throwaway project root holding the repository's
+`Pulumi.yaml` and stack files and an entry point that registers the breaker.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from phase_platform.testing import REPO_ROOT, run_stack
+from phase_policy.graph import StackGraph
+from phase_policy.program import graph_from_records
+
+Transform = Callable[
+    [pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None
+]
+GITHUB = "token.actions.githubusercontent.com"
+
+
+def _set(type_: str, /, name_suffix: str = "", **changes: Any) -> Transform:
+    """Set input properties (snake_case, as the program passes them) on matching resources."""
+
+    def transform(
+        args: pulumi.ResourceTransformationArgs,
+    ) -> pulumi.ResourceTransformationResult | None:
+        if args.type_ != type_ or not args.name.endswith(name_suffix):
+            return None
+        props = dict(args.props)
+        props.update(changes)
+        return pulumi.ResourceTransformationResult(props, args.opts)
+
+    return transform
+
+
+def _unprotect(type_: str) -> Transform:
+    def transform(
+        args: pulumi.ResourceTransformationArgs,
+    ) -> pulumi.ResourceTransformationResult | None:
+        if args.type_ != type_:
+            return None
+        opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=False))
+        return pulumi.ResourceTransformationResult(args.props, opts)
+
+    return transform
+
+
+def _json(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+OPEN_TRUST = _json(
+    {
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{GITHUB}"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"},
+            "StringLike": {f"{GITHUB}:sub": "repo:*"},
+        },
+    }
+)
+
+
+@dataclass(frozen=True)
+class Broken:
+    label: str
+    cloud: str
+    stack: str
+    transform: Transform
+    #: The rule id the gate must report.
+    rule: str
+
+
+TABLE = "aws:dynamodb/table:Table"
+KEY = "aws:kms/key:Key"
+
+BROKEN = [
+    Broken(
+        "pitr-off",
+        "aws",
+        "staging",
+        _set(TABLE, point_in_time_recovery={"enabled": False}),
+        "PM-AWS-001",
+    ),
+    Broken(
+        "ttl-renamed",
+        "aws",
+        "staging",
+        _set(TABLE, "nonce-store", ttl={"attribute_name": "expires", "enabled": True}),
+        "PM-AWS-002",
+    ),
+    Broken(
+        "no-cmk",
+        "aws",
+        "staging",
+        _set(TABLE, server_side_encryption={"enabled": True}),
+        "PM-AWS-003",
+    ),
+    Broken(
+        "table-unprotected",
+        "aws",
+        "production",
+        _set(TABLE, deletion_protection_enabled=False),
+        "PM-AWS-004",
+    ),
+    Broken("rotation-off", "aws", "staging", _set(KEY, enable_key_rotation=False), "PM-AWS-005"),
+    Broken(
+        "short-deletion-window",
+        "aws",
+        "production",
+        _set(KEY, deletion_window_in_days=7),
+        "PM-AWS-006",
+    ),
+    Broken(
+        "versioning-suspended",
+        "aws",
+        "staging",
+        _set(
+            "aws:s3/bucketVersioning:BucketVersioning",
+            versioning_configuration={"status": "Suspended"},
+        ),
+        "PM-AWS-007",
+    ),
+    Broken(
+        "sse-s3",
+        "aws",
+        "staging",
+        _set(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+        ),
+        "PM-AWS-008",
+    ),
+    Broken(
+        "public-bucket",
+        "aws",
+        "staging",
+        _set(
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            block_public_policy=False,
+            restrict_public_buckets=False,
+        ),
+        "PM-AWS-009",
+    ),
+    Broken(
+        "no-tls-policy",
+        "aws",
+        "staging",
+        _set(
+            "aws:s3/bucketPolicy:BucketPolicy",
+            policy=_json(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::x/*",
+                }
+            ),
+        ),
+        "PM-AWS-010",
+    ),
+    Broken(
+        "plain-topic",
+        "aws",
+        "staging",
+        _set("aws:sns/topic:Topic", kms_master_key_id=None),
+        "PM-AWS-011",
+    ),
+    Broken(
+        "wildcard-iam",
+        "aws",
+        "staging",
+        _set(
+            "aws:iam/policy:Policy",
+            "data-access",
+            policy=_json({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+        ),
+        "PM-AWS-012",
+    ),
+    Broken(
+        "admin-attached",
+        "aws",
+        "staging",
+        _set(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            policy_arn="arn:aws:iam::aws:policy/AdministratorAccess",
+        ),
+        "PM-AWS-012",
+    ),
+    Broken(
+        "open-oidc-trust",
+        "aws",
+        "staging",
+        _set("aws:iam/role:Role", "deploy-role", assume_role_policy=OPEN_TRUST),
+        "PM-AWS-013",
+    ),
+    Broken(
+        "plain-parameter",
+        "aws",
+        "staging",
+        _set("aws:ssm/parameter:Parameter", type="String"),
+        "PM-AWS-014",
+    ),
+    Broken(
+        "vault-default-key",
+        "aws",
+        "staging",
+        _set("aws:backup/vault:Vault", kms_key_arn=None),
+        "PM-AWS-015",
+    ),
+    Broken(
+        "store-missing",
+        "aws",
+        "staging",
+        _set(TABLE, "table-fp-events", name="phase-mirror-staging-fp-events-v2"),
+        "PM-STACK-001",
+    ),
+    Broken(
+        "rotation-365-days",
+        "aws",
+        "staging",
+        _set(KEY, rotation_period_in_days=365),
+        "PM-STACK-002",
+    ),
+    Broken("unprotected-table", "aws", "production", _unprotect(TABLE), "PM-STACK-003"),
+    Broken(
+        "firestore-no-pitr",
+        "gcp",
+        "staging",
+        _set(
+            "gcp:firestore/database:Database",
+            point_in_time_recovery_enablement="POINT_IN_TIME_RECOVERY_DISABLED",
+        ),
+        "PM-GCP-001",
+    ),
+    Broken(
+        "firestore-delete-unprotected",
+        "gcp",
+        "production",
+        _set(
+            "gcp:firestore/database:Database", delete_protection_state="DELETE_PROTECTION_DISABLED"
+        ),
+        "PM-GCP-002",
+    ),
+    Broken(
+        "kms-rotation-365-days",
+        "gcp",
+        "staging",
+        _set("gcp:kms/cryptoKey:CryptoKey", rotation_period="31536000s"),
+        "PM-GCP-003",
+    ),
+    Broken(
+        "secret-without-cmek",
+        "gcp",
+        "staging",
+        _set("gcp:secretmanager/secret:Secret", replication={"auto": {}}),
+        "PM-GCP-004",
+    ),
+    Broken(
+        "bucket-acls",
+        "gcp",
+        "staging",
+        _set("gcp:storage/bucket:Bucket", uniform_bucket_level_access=False),
+        "PM-GCP-005",
+    ),
+    Broken(
+        "bucket-public",
+        "gcp",
+        "staging",
+        _set("gcp:storage/bucket:Bucket", public_access_prevention="inherited"),
+        "PM-GCP-006",
+    ),
+    Broken(
+        "bucket-unversioned",
+        "gcp",
+        "staging",
+        _set("gcp:storage/bucket:Bucket", versioning={"enabled": False}),
+        "PM-GCP-007",
+    ),
+    Broken(
+        "bucket-google-key",
+        "gcp",
+        "staging",
+        _set("gcp:storage/bucket:Bucket", encryption=None),
+        "PM-GCP-008",
+    ),
+    Broken(
+        "wif-open",
+        "gcp",
+        "staging",
+        _set(
+            "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
+            attribute_condition=None,
+        ),
+        "PM-GCP-009",
+    ),
+    Broken(
+        "project-owner",
+        "gcp",
+        "staging",
+        _set("gcp:projects/iAMMember:IAMMember", role="roles/owner"),
+        "PM-GCP-010",
+    ),
+    Broken(
+        "ttl-policy-missing",
+        "gcp",
+        "staging",
+        _set("gcp:firestore/field:Field", "ttl-nonce-store", field="ttl"),
+        "PM-STACK-001",
+    ),
+    Broken(
+        "firestore-no-cmek",
+        "gcp",
+        "staging",
+        _set("gcp:firestore/database:Database", cmek_config=None),
+        "PM-STACK-002",
+    ),
+    Broken(
+        "unprotected-crypto-key",
+        "gcp",
+        "production",
+        _unprotect("gcp:kms/cryptoKey:CryptoKey"),
+        "PM-STACK-003",
+    ),
+]
+
+ENTRY = """\
+import pulumi
+
+from tests.policy.breakers import BY_LABEL
+
+pulumi.runtime.register_stack_transformation(BY_LABEL[{label!r}].transform)
+
+from phase_platform.program import main
+
+main()
+"""
+
+BY_LABEL = {broken.label: broken for broken in BROKEN}
+
+
+def run_broken(broken: Broken, root: Path) -> StackGraph:
+    """Run the program with the breaker registered; the graph the gate evaluates."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("Pulumi.yaml", f"Pulumi.{broken.stack}.yaml"):
+        shutil.copy(REPO_ROOT / name, root / name)
+    (root / "__main__.py").write_text(ENTRY.format(label=broken.label))
+    run = run_stack(broken.cloud, broken.stack, root=root)
+    return graph_from_records(run.resources, stack=broken.stack, source=f"broken:{broken.label}")
