@@ -22,11 +22,16 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .report import print_table
+
+#: One exchange on a connection: yields requests, receives each response body.
+Exchange = Generator[tuple[str, bytes], bytes, None]
+Steps = Callable[[int], Exchange]
+Runner = Callable[[Coroutine[object, object, "Result"]], "Result"]
 
 TIME_LIMIT = 60.0  # seconds per scenario, whatever happens
 LIMITS = {
@@ -77,7 +82,7 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1):  # noqa: S310 - loopback
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1):
                     break
             except OSError:
                 time.sleep(0.1)
@@ -115,7 +120,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, body
 
 
-async def _run(port: int, concurrency: int, total: int, make_pair: object) -> Result:
+async def _run(port: int, concurrency: int, total: int, make_pair: Steps) -> Result:
     """`make_pair(i)` is a generator of (path, body) requests sent back to back on one
     connection, receiving each response body; the latency recorded is that of the whole exchange
     (one ingest, or one nonce request + validate)."""
@@ -131,7 +136,7 @@ async def _run(port: int, concurrency: int, total: int, make_pair: object) -> Re
                 if time.monotonic() > deadline:
                     return
                 started = time.perf_counter()
-                steps = make_pair(i)  # type: ignore[operator]
+                steps = make_pair(i)
                 path, body = next(steps)
                 while True:
                     writer.write(_request(path, body))
@@ -150,10 +155,10 @@ async def _run(port: int, concurrency: int, total: int, make_pair: object) -> Re
     return Result(len(latencies), time.perf_counter() - started, latencies, statuses)
 
 
-def _ingest_bodies(token: str, run_id: str) -> object:
+def _ingest_bodies(token: str, run_id: str) -> Steps:
     now = int(time.time() * 1000)
 
-    def make(i: int) -> Iterator[tuple[str, bytes]]:
+    def make(i: int) -> Exchange:
         event = {
             "orgid": f"bench-org-{i % 1000}",
             "token": token,
@@ -171,10 +176,10 @@ def _ingest_bodies(token: str, run_id: str) -> object:
     return make
 
 
-def _nonce_pairs(token: str) -> object:
+def _nonce_pairs(token: str) -> Steps:
     request = json.dumps({"orgid": "bench-org", "token": token}).encode()
 
-    def make(i: int) -> Generator[tuple[str, bytes], bytes, None]:
+    def make(i: int) -> Exchange:
         issued = yield "/api/v1/nonce/request", request
         nonce = json.loads(issued)["nonce"]
         yield "/api/v1/nonce/validate", json.dumps({"nonce": nonce}).encode()
@@ -182,13 +187,13 @@ def _nonce_pairs(token: str) -> object:
     return make
 
 
-def _loop_runner() -> object:
+def _loop_runner() -> Runner:
     try:
         import uvloop
-
-        return uvloop.run
     except ImportError:
         return asyncio.run
+    run: Runner = uvloop.run
+    return run
 
 
 def run() -> None:
@@ -202,19 +207,42 @@ def run() -> None:
         server = Server(workers)
         try:
             # Warm-up: connections, data-key cache, SQLite pages.
-            runner(_run(server.port, 8, 200, _ingest_bodies(server.token, f"warm{workers}")))  # type: ignore[operator]
+            runner(_run(server.port, 8, 200, _ingest_bodies(server.token, f"warm{workers}")))
             for concurrency in (32, 256):
-                result: Result = runner(  # type: ignore[operator]
-                    _run(server.port, concurrency, n_ingest, _ingest_bodies(server.token, f"w{workers}c{concurrency}"))
+                result: Result = runner(
+                    _run(
+                        server.port,
+                        concurrency,
+                        n_ingest,
+                        _ingest_bodies(server.token, f"w{workers}c{concurrency}"),
+                    )
                 )
                 ingest_rows.append(_row(workers, concurrency, result))
-            result = runner(_run(server.port, 32, n_nonce, _nonce_pairs(server.token)))  # type: ignore[operator]
+            result = runner(_run(server.port, 32, n_nonce, _nonce_pairs(server.token)))
             nonce_rows.append(_row(workers, 32, result))
         finally:
             server.stop()
-    headers = ["workers", "concurrency", "requests", "req/s", "p50 ms", "p99 ms", "errors", "statuses"]
+    headers = [
+        "workers",
+        "concurrency",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "statuses",
+    ]
     print_table("ingest (POST /api/v1/events/ingest, local backend)", headers, ingest_rows)
-    nonce_headers = ["workers", "concurrency", "pairs", "pairs/s", "p50 ms", "p99 ms", "errors", "statuses"]
+    nonce_headers = [
+        "workers",
+        "concurrency",
+        "pairs",
+        "pairs/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "statuses",
+    ]
     print_table("nonce request + validate pairs", nonce_headers, nonce_rows)
     print(
         "\ntarget: >= 1,700 events/s with p99 < 50 ms at concurrency 32 (100x the seed's "
