@@ -4,6 +4,7 @@ what each rule deliberately allows. Evaluation goes through pulumi_policy's own 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,8 +44,6 @@ class Case:
 
 
 def _trust(condition: dict[str, object]) -> str:
-    import json
-
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -61,8 +60,6 @@ def _trust(condition: dict[str, object]) -> str:
 
 
 def _policy(*statements: dict[str, object]) -> str:
-    import json
-
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 

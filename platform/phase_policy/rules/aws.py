@@ -179,7 +179,8 @@ def kms_deletion_window(args: ResourceValidationArgs, report: ReportViolation) -
     minimum = 30 if production else 7
     if not isinstance(days, int | float) or days < minimum:
         where = "production" if production else "any stack"
-        report(f"deletion window is {days} days; {where} needs at least {minimum}", None)
+        shown = f"{days:g}" if isinstance(days, int | float) else repr(days)
+        report(f"deletion window is {shown} days; {where} needs at least {minimum}", None)
 
 
 def _buckets(args: StackValidationArgs) -> list[PolicyResource]:
@@ -375,7 +376,7 @@ def _identity_documents(args: ResourceValidationArgs) -> list[tuple[str, Any]]:
     title="iam-least-privilege",
     description="IAM identity policies grant no wildcard action or resource, and no admin managed policy is attached.",
     severity=Severity.CRITICAL,
-    remediation="List the exact actions and the ARNs of the stack's own resources (see platform/phase_platform/aws/documents.py); never attach AdministratorAccess/PowerUserAccess/IAMFullAccess.",
+    remediation="List the exact actions and the ARNs of the stack's own resources (see platform/phase_platform/aws/documents.py); never attach AdministratorAccess/PowerUserAccess/IAMFullAccess. Key policies (where `Resource: *` means the key itself) and Deny statements grant nothing and are not checked.",
     cloud="aws",
     types=[ROLE, *IDENTITY_POLICIES, *ATTACHMENTS],
     checkov=["CKV_AWS_1", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_355", "CKV_AWS_274"],
