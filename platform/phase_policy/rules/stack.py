@@ -161,7 +161,7 @@ def catalog_provisioned(args: StackValidationArgs, report: ReportViolation) -> N
     title="cloud-parity-baseline",
     description="Both clouds meet one data-protection baseline: PITR on every durable store, customer-managed keys on stores, secrets and objects, rotation at most every 90 days.",
     severity=Severity.HIGH,
-    remediation="Bring the lagging cloud to the baseline (e.g. Firestore `cmek_config`, AWS `rotation_period_in_days=90`); `phase-mirror-gate --cloud all` prints both postures side by side.",
+    remediation="Bring the lagging cloud to the baseline (e.g. Firestore `cmek_config`, AWS `rotation_period_in_days=90`); `phase-mirror-gate check --cloud all` prints both postures side by side.",
 )
 def cloud_parity(args: StackValidationArgs, report: ReportViolation) -> None:
     for cloud in clouds_of(args.resources):
