@@ -56,7 +56,13 @@ KEY_VIA_SERVICE_ACTIONS = [
 ]
 KEY_VIA_SERVICES = ("dynamodb", "ssm", "s3", "sns", "backup")
 #: Envelope encryption by the service (adapters/aws/keys.py) and reading SecureStrings.
-SERVICE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+#: GetKeyRotationStatus lets `phase-mirror doctor` verify rotation under the service role.
+SERVICE_KEY_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:GenerateDataKey",
+    "kms:GetKeyRotationStatus",
+]
 #: Writing a SecureString version encrypts with the key.
 ROTATION_KEY_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"]
 
