@@ -166,3 +166,16 @@ def test_wilson_interval_known_values() -> None:
     assert wilson(0, 0).low == 0.0 and wilson(0, 0).high == 1.0
     zero = wilson(0, 20)
     assert zero.low == 0.0 and 0.16 < zero.high < 0.17
+
+
+def test_in_server_anonymizer_runs_once_per_interval_across_workers(
+    local_backend: Backend, clock: FakeClock
+) -> None:
+    from service.api.scheduler import AnonymizerLoop
+
+    service = Calibration.build(local_backend, CalibrationConfig())
+    first, second = AnonymizerLoop(service, 300), AnonymizerLoop(service, 300)
+    assert first.run_once() is True
+    assert second.run_once() is False  # the lease for this interval is taken
+    clock.advance(timedelta(seconds=300))
+    assert second.run_once() is True
