@@ -88,7 +88,7 @@ def _result(finding: dict[str, Any], index: dict[str, int], suppressed: bool) ->
         result["suppressions"] = [
             {
                 "kind": "external",
-                "state": "accepted",
+                "status": "accepted",
                 "justification": "marked false positive in the Phase Mirror FP store",
             }
         ]

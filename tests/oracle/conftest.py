@@ -30,6 +30,14 @@ def keyed_backend(local_backend: Backend) -> Backend:
     return local_backend
 
 
+def remove_redaction_key(backend: Backend) -> Backend:
+    """Retire every redaction-key version (the local backend provisions one on creation)."""
+    for version in backend.secrets.versions(Secret.REDACTION_KEY):
+        if version.enabled:
+            backend.secrets.disable(Secret.REDACTION_KEY, version.version)
+    return backend
+
+
 def run(
     backend: Backend,
     root: Path,

@@ -16,7 +16,7 @@ from adapters.backend import open_backend
 from adapters.catalog import Secret
 from service.cli.main import build_parser, main
 
-from .conftest import fixture
+from .conftest import fixture, remove_redaction_key
 from .test_reports import SARIF_SCHEMA
 
 
@@ -93,6 +93,9 @@ def test_missing_key_exits_2_with_an_unsealed_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"local://{tmp_path / 'empty'}"
+    backend = open_backend(url)
+    remove_redaction_key(backend)
+    backend.close()
     code = main(["--backend", url, "analyze", str(fixture("md002", "passing")), "--format", "json"])
     text = capsys.readouterr().out
     report = json.loads(text)

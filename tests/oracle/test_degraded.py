@@ -20,7 +20,7 @@ from service.oracle.baseline import baseline_key
 from service.oracle.rules import RULES
 from service.oracle.rules.base import Rule
 
-from .conftest import fixture, run
+from .conftest import fixture, remove_redaction_key, run
 from .test_decision_breaker import only
 
 
@@ -53,7 +53,9 @@ def failures(backend: Backend) -> int:
 
 
 def test_missing_redaction_key_fails_closed(local_backend: Backend) -> None:
-    analysis = run(local_backend, fixture("md002", "passing"), config=only("MD-002"))
+    analysis = run(
+        remove_redaction_key(local_backend), fixture("md002", "passing"), config=only("MD-002")
+    )
     assert reasons(analysis) == {"redaction_key_unavailable": "closed"}
     decision = analysis.report["machine_decision"]
     assert (

@@ -19,7 +19,7 @@ from service.oracle.integrity import BRAND, SealError, verify_document, verify_t
 from service.oracle.keys import load_keyring
 from service.oracle.report_schema import PINNED_SCHEMA_HASH, REPORT_SCHEMA, SCHEMA_HASH
 
-from .conftest import fixture, run
+from .conftest import fixture, remove_redaction_key, run
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0.json").read_text())
 GRACE = SECRETS[Secret.REDACTION_KEY].grace_period
@@ -66,7 +66,7 @@ def test_json_report_validates_against_its_schema(busy) -> None:  # type: ignore
 
 
 def test_unsealed_report_still_validates(local_backend: Backend) -> None:
-    analysis = run(local_backend, fixture("md002", "passing"))
+    analysis = run(remove_redaction_key(local_backend), fixture("md002", "passing"))
     document = json.loads(render(analysis, Format.JSON))
     jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(document)
     assert document["integrity"] is None
