@@ -1,5 +1,5 @@
 """The store catalog: the one source of truth for every store, key, index, TTL attribute,
-secret, bucket, key alias and metric name.
+secret, bucket, key alias, metric and alarm name.
 
 Both the Pulumi components (to create resources) and every backend (to use them) read this
 module, so a table's keys or a parameter's name cannot differ between infrastructure and code
@@ -272,6 +272,110 @@ METRICS: dict[Metric, MetricSpec] = {
 
 #: Alarm/alert threshold on DynamoDB read/write throttle events per 5 minutes (seed: > 10).
 THROTTLE_ALARM_THRESHOLD = 10
+
+
+def kebab(text: str) -> str:
+    """`CircuitBreakerTriggers` -> `circuit-breaker-triggers` (alarm and resource names)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", text).lower()
+
+
+# -- Alarms (AWS CloudWatch) and alert policies (GCP Cloud Monitoring)
+#
+# The platform creates them and `phase-mirror verify-alarms` expects them: both read the names
+# below, so a renamed alarm cannot silently drop out of verification.
+
+ThrottleOperation = Literal["read", "write"]
+#: Database operations whose throttling is alarmed on every durable table (AWS).
+THROTTLE_OPERATIONS: tuple[ThrottleOperation, ...] = ("read", "write")
+#: The GCP alert on Firestore throttling (one per database: no per-collection metric).
+GCP_THROTTLE_ALERT = "firestore-throttles"
+SYSTEM_HEALTH = "system-health"
+
+
+class AlarmKind(StrEnum):
+    THROTTLE = "throttle"  # the database refuses requests
+    METRIC = "metric"  # a catalog service metric above its threshold
+    SYSTEM_HEALTH = "system-health"  # any of the others (AWS composite / GCP combined policy)
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm or alert policy of a stack."""
+
+    #: CloudWatch alarm name (AWS) or alert policy display name (GCP).
+    name: str
+    #: The name without the stack prefix (the platform's logical resource names use it).
+    key: str
+    kind: AlarmKind
+    #: THROTTLE alarms on AWS: the durable table and the operation watched.
+    store: StoreSpec | None = None
+    operation: ThrottleOperation | None = None
+    #: METRIC alarms: the catalog metric.
+    metric: MetricSpec | None = None
+
+
+def throttle_alarm_name(prefix: str, spec: StoreSpec, operation: ThrottleOperation) -> str:
+    return f"{prefix}-{spec.name}-{operation}-throttles"
+
+
+def metric_alarm_name(prefix: str, spec: MetricSpec) -> str:
+    return f"{prefix}-{kebab(spec.name)}"
+
+
+def system_health_alarm_name(prefix: str) -> str:
+    return f"{prefix}-{SYSTEM_HEALTH}"
+
+
+def aws_alarms(prefix: str) -> tuple[AlarmSpec, ...]:
+    """The CloudWatch metric alarms of a stack: read and write throttles on every durable
+    table, then one per catalog metric (the system-health composite watches all of them)."""
+    throttles = (
+        AlarmSpec(
+            throttle_alarm_name(prefix, spec, operation),
+            f"{spec.name}-{operation}-throttles",
+            AlarmKind.THROTTLE,
+            store=spec,
+            operation=operation,
+        )
+        for spec in durable_stores()
+        for operation in THROTTLE_OPERATIONS
+    )
+    metrics = (
+        AlarmSpec(metric_alarm_name(prefix, spec), kebab(spec.name), AlarmKind.METRIC, metric=spec)
+        for spec in METRICS.values()
+    )
+    return (*throttles, *metrics)
+
+
+def alarm_topic_name(prefix: str) -> str:
+    """The SNS topic every AWS alarm notifies (KMS-encrypted; e-mail subscription)."""
+    return f"{prefix}-alarms"
+
+
+def aws_system_health_alarm(prefix: str) -> AlarmSpec:
+    return AlarmSpec(system_health_alarm_name(prefix), SYSTEM_HEALTH, AlarmKind.SYSTEM_HEALTH)
+
+
+def aws_system_health_rule(prefix: str) -> str:
+    """The composite alarm's rule: in ALARM when any of the stack's metric alarms is."""
+    return " OR ".join(f'ALARM("{alarm.name}")' for alarm in aws_alarms(prefix))
+
+
+def gcp_alert_policies(prefix: str) -> tuple[AlarmSpec, ...]:
+    """The GCP alert policies with one condition each: one per catalog metric (on its
+    log-based metric), then Firestore throttling."""
+    metrics = (
+        AlarmSpec(f"{prefix} {kebab(spec.name)}", kebab(spec.name), AlarmKind.METRIC, metric=spec)
+        for spec in METRICS.values()
+    )
+    throttle = AlarmSpec(f"{prefix} {GCP_THROTTLE_ALERT}", GCP_THROTTLE_ALERT, AlarmKind.THROTTLE)
+    return (*metrics, throttle)
+
+
+def gcp_system_health_policy(prefix: str) -> AlarmSpec:
+    """The policy combining every condition of `gcp_alert_policies` (Cloud Monitoring has no
+    composite policies)."""
+    return AlarmSpec(f"{prefix} {SYSTEM_HEALTH}", SYSTEM_HEALTH, AlarmKind.SYSTEM_HEALTH)
 
 
 def validate_prefix(prefix: str) -> str:

@@ -1,17 +1,21 @@
 """Names derived from the config and the catalog, shared by both clouds and the tests.
 
-Physical names of stores, secrets, the bucket, the key and the metrics come from
-`adapters.catalog` only; this module adds the names the catalog does not own (roles, alarms,
-GCP ids with length limits) and the backend URL the service reads.
+Physical names of stores, secrets, the bucket, the key, the metrics and the alarms come from
+`adapters.catalog` only (`phase-mirror verify-alarms` reads the same alarm names); this module
+adds the names the catalog does not own (roles, GCP ids with length limits) and the backend URL
+the service reads.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from urllib.parse import urlencode
 
-from adapters.catalog import MetricSpec, StoreSpec
+# Re-exported for the platform's callers; the alarm names themselves live in the catalog.
+from adapters.catalog import kebab as kebab
+from adapters.catalog import metric_alarm_name as metric_alarm_name
+from adapters.catalog import system_health_alarm_name as system_health_alarm_name
+from adapters.catalog import throttle_alarm_name as throttle_alarm_name
 
 from .config import PlatformConfig
 
@@ -20,23 +24,6 @@ GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_ISSUER}"
 #: Component type tokens (`package:module:Type`), also read by the policy pack and the tests.
 COMPONENT_TYPE_AWS = "phase-mirror:platform:AwsPlatform"
 COMPONENT_TYPE_GCP = "phase-mirror:platform:GcpPlatform"
-
-
-def kebab(text: str) -> str:
-    """`CircuitBreakerTriggers` -> `circuit-breaker-triggers`."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", text).lower()
-
-
-def throttle_alarm_name(prefix: str, spec: StoreSpec, operation: str) -> str:
-    return f"{prefix}-{spec.name}-{operation}-throttles"
-
-
-def metric_alarm_name(prefix: str, spec: MetricSpec) -> str:
-    return f"{prefix}-{kebab(spec.name)}"
-
-
-def system_health_alarm_name(prefix: str) -> str:
-    return f"{prefix}-system-health"
 
 
 def github_subjects(config: PlatformConfig) -> list[str]:

@@ -17,15 +17,24 @@ from adapters.catalog import (
     METRICS_NAMESPACE,
     STORES,
     THROTTLE_ALARM_THRESHOLD,
+    AlarmKind,
     MetricSpec,
     Store,
+    ThrottleOperation,
+    alarm_topic_name,
+    aws_alarms,
+    aws_system_health_alarm,
+    aws_system_health_rule,
 )
 
-from ..naming import kebab, metric_alarm_name, system_health_alarm_name, throttle_alarm_name
 from .scope import AwsScope
 
 THROTTLE_PERIOD_SECONDS = 300
-THROTTLE_OPERATIONS = {"read": "ReadThrottleEvents", "write": "WriteThrottleEvents"}
+#: The AWS/DynamoDB metric of each throttle alarm operation of the catalog.
+THROTTLE_METRICS: dict[ThrottleOperation, str] = {
+    "read": "ReadThrottleEvents",
+    "write": "WriteThrottleEvents",
+}
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,7 @@ def monitoring(
     prefix = scope.prefix
     topic = aws.sns.Topic(
         scope.child("alarms-topic"),
-        name=f"{prefix}-alarms",
+        name=alarm_topic_name(prefix),
         display_name=f"Phase Mirror {scope.config.environment} alarms",
         kms_master_key_id=key.arn,
         opts=scope.opts(),
@@ -62,21 +71,22 @@ def monitoring(
     )
     actions = [topic.arn]
     alarms: list[aws.cloudwatch.MetricAlarm] = []
-    for store, spec in STORES.items():
-        if not spec.durable:
-            continue
-        for operation, metric in THROTTLE_OPERATIONS.items():
+    # Every alarm name comes from the catalog, which `phase-mirror verify-alarms` reads too.
+    for alarm in aws_alarms(prefix):
+        if alarm.kind is AlarmKind.THROTTLE:
+            assert alarm.store is not None and alarm.operation is not None
+            metric = THROTTLE_METRICS[alarm.operation]
             alarms.append(
                 aws.cloudwatch.MetricAlarm(
-                    scope.child("alarm", spec.name, f"{operation}-throttles"),
-                    name=throttle_alarm_name(prefix, spec, operation),
+                    scope.child("alarm", alarm.key),
+                    name=alarm.name,
                     alarm_description=(
-                        f"{metric} on {spec.physical_name(prefix)} above "
+                        f"{metric} on {alarm.store.physical_name(prefix)} above "
                         f"{THROTTLE_ALARM_THRESHOLD} per 5 minutes"
                     ),
                     namespace="AWS/DynamoDB",
                     metric_name=metric,
-                    dimensions={"TableName": tables[store].name},
+                    dimensions={"TableName": tables[alarm.store.store].name},
                     statistic="Sum",
                     period=THROTTLE_PERIOD_SECONDS,
                     evaluation_periods=1,
@@ -88,11 +98,13 @@ def monitoring(
                     opts=scope.opts(),
                 )
             )
-    for metric_spec in METRICS.values():
+            continue
+        metric_spec = alarm.metric
+        assert metric_spec is not None
         alarms.append(
             aws.cloudwatch.MetricAlarm(
-                scope.child("alarm", kebab(metric_spec.name)),
-                name=metric_alarm_name(prefix, metric_spec),
+                scope.child("alarm", alarm.key),
+                name=alarm.name,
                 alarm_description=metric_spec.description,
                 metric_queries=[
                     {
@@ -113,12 +125,10 @@ def monitoring(
             )
         )
     system_health = aws.cloudwatch.CompositeAlarm(
-        scope.child("system-health"),
-        alarm_name=system_health_alarm_name(prefix),
+        scope.child(aws_system_health_alarm(prefix).key),
+        alarm_name=aws_system_health_alarm(prefix).name,
         alarm_description="Any Phase Mirror alarm of this stack",
-        alarm_rule=pulumi.Output.all(*(alarm.name for alarm in alarms)).apply(
-            lambda names: " OR ".join(f'ALARM("{name}")' for name in names)
-        ),
+        alarm_rule=aws_system_health_rule(prefix),
         actions_enabled=True,
         alarm_actions=actions,
         ok_actions=actions,
@@ -159,7 +169,7 @@ def dashboard_body(scope: AwsScope, alarm_arns: list[str]) -> dict[str, Any]:
     throttles = [
         ["AWS/DynamoDB", metric, "TableName", spec.physical_name(prefix)]
         for spec in durable
-        for metric in THROTTLE_OPERATIONS.values()
+        for metric in THROTTLE_METRICS.values()
     ]
     capacity = [
         ["AWS/DynamoDB", metric, "TableName", spec.physical_name(prefix)]

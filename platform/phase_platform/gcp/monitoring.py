@@ -12,9 +12,15 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from adapters.catalog import METRICS, THROTTLE_ALARM_THRESHOLD, MetricSpec
+from adapters.catalog import (
+    THROTTLE_ALARM_THRESHOLD,
+    AlarmSpec,
+    MetricSpec,
+    gcp_alert_policies,
+    gcp_system_health_policy,
+    kebab,
+)
 
-from ..naming import kebab
 from .scope import GcpScope
 
 PERIOD_SECONDS = 300
@@ -79,9 +85,24 @@ def monitoring(scope: GcpScope) -> Monitoring:
     )
     log_metrics: list[gcp.logging.Metric] = []
     conditions: list[
-        tuple[str, gcp.monitoring.AlertPolicyConditionArgsDict, gcp.logging.Metric | None]
+        tuple[AlarmSpec, gcp.monitoring.AlertPolicyConditionArgsDict, gcp.logging.Metric | None]
     ] = []
-    for spec in METRICS.values():
+    # Every policy name comes from the catalog, which `phase-mirror verify-alarms` reads too.
+    for alert in gcp_alert_policies(prefix):
+        spec = alert.metric
+        if spec is None:  # Firestore throttling: a built-in metric, no log-based one
+            conditions.append(
+                (
+                    alert,
+                    _threshold(
+                        f"Firestore RESOURCE_EXHAUSTED > {THROTTLE_ALARM_THRESHOLD} per 5 minutes",
+                        throttle_filter(scope),
+                        THROTTLE_ALARM_THRESHOLD,
+                    ),
+                    None,
+                )
+            )
+            continue
         metric = gcp.logging.Metric(
             scope.child("log-metric", kebab(spec.name)),
             project=scope.project,
@@ -106,7 +127,7 @@ def monitoring(scope: GcpScope) -> Monitoring:
         log_metrics.append(metric)
         conditions.append(
             (
-                kebab(spec.name),
+                alert,
                 _threshold(
                     f"{spec.name} > {spec.alarm_threshold:g} per 5 minutes",
                     metric.name.apply(
@@ -117,22 +138,11 @@ def monitoring(scope: GcpScope) -> Monitoring:
                 metric,
             )
         )
-    conditions.append(
-        (
-            "firestore-throttles",
-            _threshold(
-                f"Firestore RESOURCE_EXHAUSTED > {THROTTLE_ALARM_THRESHOLD} per 5 minutes",
-                throttle_filter(scope),
-                THROTTLE_ALARM_THRESHOLD,
-            ),
-            None,
-        )
-    )
     policies = [
         gcp.monitoring.AlertPolicy(
-            scope.child("alert", name),
+            scope.child("alert", alert.key),
             project=scope.project,
-            display_name=f"{prefix} {name}",
+            display_name=alert.name,
             combiner="OR",
             conditions=[condition],
             notification_channels=[channel.name],
@@ -145,12 +155,13 @@ def monitoring(scope: GcpScope) -> Monitoring:
             user_labels={"stack": prefix},
             opts=scope.opts(depends_on=[metric] if metric else []),
         )
-        for name, condition, metric in conditions
+        for alert, condition, metric in conditions
     ]
+    health = gcp_system_health_policy(prefix)
     system_health = gcp.monitoring.AlertPolicy(
-        scope.child("alert", "system-health"),
+        scope.child("alert", health.key),
         project=scope.project,
-        display_name=f"{prefix} system-health",
+        display_name=health.name,
         combiner="OR",
         conditions=[condition for _, condition, _ in conditions],
         notification_channels=[channel.name],
