@@ -252,6 +252,13 @@ class MetricSpec:
         """Cloud Logging log-based metric name (GCP)."""
         return f"{prefix}-{self.metric.value}"
 
+    @property
+    def insights_query(self) -> str:
+        """The CloudWatch Metrics Insights query an AWS alarm evaluates: the service emits
+        per-event dimensions (e.g. RuleId) in EMF, and a plain metric alarm would see only
+        one dimension combination, so the query sums across all of them."""
+        return f"SELECT SUM({self.name}) FROM {METRICS_NAMESPACE}"
+
 
 METRICS: dict[Metric, MetricSpec] = {
     spec.metric: spec
@@ -272,6 +279,7 @@ METRICS: dict[Metric, MetricSpec] = {
 
 #: Alarm/alert threshold on DynamoDB read/write throttle events per 5 minutes (seed: > 10).
 THROTTLE_ALARM_THRESHOLD = 10
+THROTTLE_ALARM_PERIOD_SECONDS = 300
 
 
 def kebab(text: str) -> str:
@@ -285,8 +293,13 @@ def kebab(text: str) -> str:
 # below, so a renamed alarm cannot silently drop out of verification.
 
 ThrottleOperation = Literal["read", "write"]
-#: Database operations whose throttling is alarmed on every durable table (AWS).
+#: Database operations whose throttling is alarmed on every durable table (AWS), and the
+#: AWS/DynamoDB metric each alarm watches.
 THROTTLE_OPERATIONS: tuple[ThrottleOperation, ...] = ("read", "write")
+DYNAMODB_THROTTLE_METRICS: dict[ThrottleOperation, str] = {
+    "read": "ReadThrottleEvents",
+    "write": "WriteThrottleEvents",
+}
 #: The GCP alert on Firestore throttling (one per database: no per-collection metric).
 GCP_THROTTLE_ALERT = "firestore-throttles"
 SYSTEM_HEALTH = "system-health"

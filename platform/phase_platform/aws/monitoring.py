@@ -13,14 +13,13 @@ import pulumi
 import pulumi_aws as aws
 
 from adapters.catalog import (
+    DYNAMODB_THROTTLE_METRICS,
     METRICS,
-    METRICS_NAMESPACE,
     STORES,
+    THROTTLE_ALARM_PERIOD_SECONDS,
     THROTTLE_ALARM_THRESHOLD,
     AlarmKind,
-    MetricSpec,
     Store,
-    ThrottleOperation,
     alarm_topic_name,
     aws_alarms,
     aws_system_health_alarm,
@@ -29,12 +28,7 @@ from adapters.catalog import (
 
 from .scope import AwsScope
 
-THROTTLE_PERIOD_SECONDS = 300
-#: The AWS/DynamoDB metric of each throttle alarm operation of the catalog.
-THROTTLE_METRICS: dict[ThrottleOperation, str] = {
-    "read": "ReadThrottleEvents",
-    "write": "WriteThrottleEvents",
-}
+THROTTLE_PERIOD_SECONDS = THROTTLE_ALARM_PERIOD_SECONDS
 
 
 @dataclass(frozen=True)
@@ -43,12 +37,6 @@ class Monitoring:
     alarms: list[aws.cloudwatch.MetricAlarm]
     system_health: aws.cloudwatch.CompositeAlarm
     dashboard: aws.cloudwatch.Dashboard
-
-
-def metric_insights_query(spec: MetricSpec) -> str:
-    """The service emits its metrics with per-event dimensions (e.g. RuleId) in EMF; a plain
-    metric alarm would only see one dimension combination, so sum across all of them."""
-    return f"SELECT SUM({spec.name}) FROM {METRICS_NAMESPACE}"
 
 
 def monitoring(
@@ -75,7 +63,7 @@ def monitoring(
     for alarm in aws_alarms(prefix):
         if alarm.kind is AlarmKind.THROTTLE:
             assert alarm.store is not None and alarm.operation is not None
-            metric = THROTTLE_METRICS[alarm.operation]
+            metric = DYNAMODB_THROTTLE_METRICS[alarm.operation]
             alarms.append(
                 aws.cloudwatch.MetricAlarm(
                     scope.child("alarm", alarm.key),
@@ -109,7 +97,7 @@ def monitoring(
                 metric_queries=[
                     {
                         "id": "total",
-                        "expression": metric_insights_query(metric_spec),
+                        "expression": metric_spec.insights_query,
                         "period": metric_spec.period_seconds,
                         "label": metric_spec.name,
                         "return_data": True,
@@ -169,7 +157,7 @@ def dashboard_body(scope: AwsScope, alarm_arns: list[str]) -> dict[str, Any]:
     throttles = [
         ["AWS/DynamoDB", metric, "TableName", spec.physical_name(prefix)]
         for spec in durable
-        for metric in THROTTLE_METRICS.values()
+        for metric in DYNAMODB_THROTTLE_METRICS.values()
     ]
     capacity = [
         ["AWS/DynamoDB", metric, "TableName", spec.physical_name(prefix)]
@@ -177,7 +165,7 @@ def dashboard_body(scope: AwsScope, alarm_arns: list[str]) -> dict[str, Any]:
         for metric in ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits")
     ]
     service = [
-        [{"expression": metric_insights_query(spec), "label": spec.name, "id": f"m{i}"}]
+        [{"expression": spec.insights_query, "label": spec.name, "id": f"m{i}"}]
         for i, spec in enumerate(METRICS.values())
     ]
     return {
