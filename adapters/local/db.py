@@ -5,10 +5,16 @@ keys, secrets, objects) runs with `synchronous=FULL`: once a write returns, it s
 crash *and* a power loss. `ephemeral.db` (counters, nonces, dedup, rate limits) runs with
 `synchronous=NORMAL`: it survives a process crash; a power loss may lose the last moments of
 counters, which fails safe (a counter restarts lower, a nonce is gone).
+
+Writers queue on a lock before they touch SQLite: a thread lock within the process and an
+`flock` on `<db>.lock` across processes. SQLite's own busy handler polls with sleeps of 1 to
+100 ms, which under contention turns into long tail latencies; a kernel lock wakes the next
+writer the moment the previous one is done.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -26,12 +32,29 @@ class Database:
         self.path = path
         self.synchronous = synchronous
         self._local = threading.local()
+        self._writer = threading.Lock()
+        self._lock_fd: int | None = None
         # A forked child must never reuse the parent's SQLite connection (that corrupts
-        # locking state); dropping them at fork is cheaper than checking the pid on every call.
+        # locking state) nor inherit a lock another thread held; dropping them at fork is
+        # cheaper than checking the pid on every call.
         os.register_at_fork(after_in_child=self._forget_connections)
 
     def _forget_connections(self) -> None:
         self._local = threading.local()
+        self._writer = threading.Lock()
+        self._lock_fd = None  # the inherited descriptor shares the parent's flock: reopen
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Exclusive right to write, across threads and processes (see the module docstring)."""
+        with self._writer:
+            if self._lock_fd is None:
+                self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -59,7 +82,7 @@ class Database:
         """A write transaction that takes the database's write lock up front (BEGIN IMMEDIATE),
         so read-modify-write sequences are atomic across threads and processes."""
         conn = self.connection()
-        with mapped(store, key):
+        with self.write_lock(), mapped(store, key):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn

@@ -76,18 +76,19 @@ class GroupCommitter:
     def _commit(self, batch: list[_Job], store: str) -> None:
         conn = self._db.connection()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for job in batch:
-                    try:
-                        job.result = job.work(conn)
-                    except StoreError as error:  # this item only (e.g. a lost conditional put)
-                        job.error = error
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            with self._db.write_lock():
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for job in batch:
+                        try:
+                            job.result = job.work(conn)
+                        except StoreError as error:  # this item only (a lost conditional put)
+                            job.error = error
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
         except sqlite3.Error as error:
             failure = map_error(error, store)
             for job in batch:

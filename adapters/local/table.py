@@ -105,7 +105,7 @@ class SqliteTable:
                 lambda conn: self._put_on(conn, row, if_absent, item), store=self.spec.name
             )
             return
-        with mapped(self.spec.name, row[:2]):
+        with self._db.write_lock(), mapped(self.spec.name, row[:2]):
             self._put_on(self._db.connection(), row, if_absent, item)
 
     def _put_on(self, conn: Any, row: list[Any], if_absent: bool, item: Item) -> None:
@@ -148,7 +148,7 @@ class SqliteTable:
 
     def take(self, key: Key) -> Item:
         h, r = self._hr(key)
-        with mapped(self.spec.name, key):
+        with self._db.write_lock(), mapped(self.spec.name, key):
             row = (
                 self._db.connection()
                 .execute(
@@ -165,7 +165,7 @@ class SqliteTable:
 
     def delete(self, key: Key) -> None:
         h, r = self._hr(key)
-        with mapped(self.spec.name, key):
+        with self._db.write_lock(), mapped(self.spec.name, key):
             self._db.connection().execute(f"DELETE FROM {self._name} WHERE h=? AND r=?", (h, r))
 
     def query(
@@ -226,7 +226,7 @@ class SqliteTable:
         """Physically delete expired items; returns how many."""
         if self.spec.default_ttl is None:
             return 0
-        with mapped(self.spec.name):
+        with self._db.write_lock(), mapped(self.spec.name):
             cursor = self._db.connection().execute(
                 f"DELETE FROM {self._name} WHERE exp IS NOT NULL AND exp <= ?", (self._now(),)
             )
