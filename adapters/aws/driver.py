@@ -11,6 +11,7 @@ from ..metrics import LogMetricsSink, emf_line
 from .doctor import AwsDoctor
 from .keys import KmsKeyWrapper
 from .objects import S3ObjectStore
+from .ops import AwsOps
 from .provision import Provisioner
 from .secrets import SsmSecretStore
 from .session import AwsTarget, Clients, Tuning, resolve_target
@@ -66,11 +67,23 @@ class AwsDriver:
                 "'phase-mirror bootstrap --verify-only' (or 'phase-mirror doctor'), change it "
                 "with 'pulumi up', or pick another prefix="
             )
-        return provisioner.create_all() + self.doctor()
+        return (
+            provisioner.create_all()
+            + AwsOps(self.clients, self.target).create_alarms()
+            + self.doctor()
+        )
 
     def provision(self) -> list[Check]:
         """Create whatever is missing, keeping what exists (tests and benchmarks)."""
         return Provisioner(self.clients, self.target, self.clock).create_all()
+
+    def verify_pitr(self) -> list[Check]:
+        """`phase-mirror verify-pitr`: point-in-time recovery on every durable table."""
+        return AwsOps(self.clients, self.target).verify_pitr()
+
+    def verify_alarms(self, simulate: bool = False, timeout: float = 120.0) -> list[Check]:
+        """`phase-mirror verify-alarms`: every catalog alarm present, quiet and notifying."""
+        return AwsOps(self.clients, self.target).verify_alarms(simulate, timeout)
 
     def sweep_expired(self) -> int:
         raise Unsupported("the aws backend deletes expired items with DynamoDB's native TTL")

@@ -12,6 +12,7 @@ from . import provision
 from .clients import GcpClients
 from .kms import CloudKmsKeyWrapper
 from .objects import GcsObjectStore
+from .ops import GcpOps
 from .secrets import SecretManagerStore
 from .settings import GcpSettings, parse_settings
 from .table import FirestoreTable
@@ -54,6 +55,14 @@ class GcpDriver:
         """Create what the catalog needs (on emulators only), then check it; `verify_only`
         only checks."""
         return provision.bootstrap(self.clients, verify_only=verify_only)
+
+    def verify_pitr(self) -> list[Check]:
+        """`phase-mirror verify-pitr`: point-in-time recovery on the Firestore database."""
+        return GcpOps(self.clients).verify_pitr()
+
+    def verify_alarms(self, simulate: bool = False, timeout: float = 120.0) -> list[Check]:
+        """`phase-mirror verify-alarms`: every catalog alert policy present and quiet."""
+        return GcpOps(self.clients).verify_alarms(simulate, timeout)
 
     def sweep_expired(self) -> int:
         raise Unsupported("Firestore deletes expired items itself (TTL policy on expireAt)")

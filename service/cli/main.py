@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "service.cli.bootstrap",
     "service.cli.demo",
     "service.cli.sweep",
+    "service.cli.ops",
     "service.cli.serve",
     "service.cli.keys",
     "service.cli.consent",
