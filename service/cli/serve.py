@@ -8,11 +8,6 @@ import os
 import socket
 from typing import Any
 
-from service.api import logs
-from service.api.server import ENV_ACCESS_LOG, ENV_LOG_LEVEL
-from service.calibration.bootstrap import Calibration, bootstrap
-from service.calibration.config import CalibrationConfig
-
 from .common import EXIT_OK, EXIT_USAGE, backend_from, fail
 
 ENV_BACKEND = "PHASE_MIRROR_BACKEND"
@@ -75,7 +70,14 @@ def _check_bind(host: str, port: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The web stack costs ~0.3 s to import: load it only when serving, so that every other
+    # command (and `--help`) starts fast.
     import uvicorn
+
+    from service.api import logs
+    from service.api.server import ENV_ACCESS_LOG, ENV_LOG_LEVEL
+    from service.calibration.bootstrap import Calibration, bootstrap
+    from service.calibration.config import CalibrationConfig
 
     if args.workers < 1:
         fail("--workers must be at least 1", EXIT_USAGE)
