@@ -125,8 +125,8 @@ class AwsOps:
         expected = aws_alarms(prefix)
         health = aws_system_health_alarm(prefix)
         found = self._describe([alarm.name for alarm in expected] + [health.name])
-        checks = [self._alarm_check(alarm, found.get(alarm.name)) for alarm in expected]
-        checks.append(self._composite_check(health, found.get(health.name), expected))
+        checks = [self.alarm_check(alarm, found.get(alarm.name)) for alarm in expected]
+        checks.append(self.composite_check(health, found.get(health.name), expected))
         if simulate:
             checks.extend(self._simulate(expected, health, found, timeout))
         return checks
@@ -134,12 +134,10 @@ class AwsOps:
     def _describe(self, names: list[str]) -> dict[str, dict[str, Any]]:
         """The named alarms that exist, metric and composite alike, by name."""
         found: dict[str, dict[str, Any]] = {}
+        # Without AlarmTypes, AWS lists metric alarms only.
         request: dict[str, Any] = {
             "AlarmNames": names,
-            "AlarmTypes": [
-                "MetricAlarm",
-                "CompositeAlarm",
-            ],  # AWS lists only metric alarms otherwise
+            "AlarmTypes": ["MetricAlarm", "CompositeAlarm"],
         }
         with mapped(
             self._target, Resource("CloudWatch alarms", f"{self._target.prefix}-*", "alarms")
@@ -152,7 +150,7 @@ class AwsOps:
                     return found
                 request["NextToken"] = page["NextToken"]
 
-    def _alarm_check(self, alarm: AlarmSpec, described: dict[str, Any] | None) -> Check:
+    def alarm_check(self, alarm: AlarmSpec, described: dict[str, Any] | None) -> Check:
         name = f"alarm {alarm.name}"
         if described is None:
             return Check(name, False, f"missing in {self._target.where()}", ALARM_FIX)
@@ -179,7 +177,7 @@ class AwsOps:
             f"{state}{note}; watches what the catalog says, notifies {_actions(described)}",
         )
 
-    def _composite_check(
+    def composite_check(
         self, health: AlarmSpec, described: dict[str, Any] | None, expected: Iterable[AlarmSpec]
     ) -> Check:
         name = f"composite alarm {health.name}"
@@ -193,15 +191,17 @@ class AwsOps:
                     "(on AWS, 'pulumi up' does)",
                 )
             return Check(name, False, f"missing in {self._target.where()}", ALARM_FIX)
+        names = [alarm.name for alarm in expected]
         problems = []
         try:
-            watched = rule_alarm_names(str(described.get("AlarmRule", "")))
+            # Any single alarm in ALARM, the others OK, must fire the composite.
+            quiet = dict.fromkeys(names, "OK")
+            rule = str(described.get("AlarmRule", ""))
+            deaf = [n for n in names if not evaluate_rule(rule, quiet | {n: "ALARM"})]
+            if deaf:
+                problems.append(f"its rule does not fire when only {', '.join(deaf)} is in ALARM")
         except RuleSyntaxError as error:
-            watched = set()
             problems.append(f"its rule cannot be read: {error}")
-        unwatched = [alarm.name for alarm in expected if alarm.name not in watched]
-        if unwatched and not problems:
-            problems.append(f"its rule does not watch {', '.join(unwatched)}")
         problems += _silence(described)
         state = described.get("StateValue", "")
         if state == "ALARM":
@@ -217,7 +217,8 @@ class AwsOps:
         return Check(
             name,
             True,
-            f"{state}; watches all {len(watched)} alarms, notifies {_actions(described)}",
+            f"{state}; fires when any of the {len(names)} alarms does, notifies "
+            f"{_actions(described)}",
         )
 
     # ------------------------------------------------------------------ --simulate
@@ -562,11 +563,6 @@ def _tokens(rule: str) -> list[tuple[str, str]]:
             tokens.append((word, word))
         position = match.end()
     return tokens
-
-
-def rule_alarm_names(rule: str) -> set[str]:
-    """Every alarm a composite rule refers to."""
-    return {value for kind, value in _tokens(rule) if kind in ("ALARM", "OK", "INSUFFICIENT_DATA")}
 
 
 def evaluate_rule(rule: str, states: Mapping[str, str]) -> bool:

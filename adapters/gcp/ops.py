@@ -54,7 +54,8 @@ class GcpOps:
         s = self._settings
         path = database_path(s)
         name = f"pitr {path}"
-        admin = self._clients.firestore_admin()
+        with mapped("firestore"):  # resolving credentials may fail: a clear error, no traceback
+            admin = self._clients.firestore_admin()
         try:
             with mapped("firestore"):
                 try:
@@ -110,7 +111,8 @@ class GcpOps:
     def _credentials(self) -> Credentials:
         # No service of this backend is emulated here, so these are the application-default
         # credentials, resolved once per driver.
-        return self._clients.credentials("firestore")
+        with mapped("alerts"):
+            return self._clients.credentials("firestore")
 
     def _policies(self, credentials: Credentials) -> dict[str, list[Any]]:
         """The project's alert policies by display name."""
