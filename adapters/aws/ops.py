@@ -235,9 +235,11 @@ class AwsOps:
             for alarm in expected
             if found.get(alarm.name, {}).get("StateValue") == "ALARM"
         ]
-        subject = next((alarm for alarm in expected if alarm.name in found), None)
-        if subject is None or firing:
-            why = f"{', '.join(firing)} already in ALARM" if firing else "none of the alarms exists"
+        missing = [alarm.name for alarm in expected if alarm.name not in found]
+        if firing or missing:
+            reasons = [f"{', '.join(firing)} already in ALARM"] if firing else []
+            reasons += [f"{', '.join(missing)} missing"] if missing else []
+            why = "; ".join(reasons)
             return [
                 Check(
                     "simulate",
@@ -246,6 +248,7 @@ class AwsOps:
                     "fix the failures above, then run --simulate again",
                 )
             ]
+        subject = expected[0]  # any alarm would do; the first is stable across runs
         composite = found.get(health.name)
         cloudwatch = self._cloudwatch
         resource = Resource("CloudWatch alarm", subject.name, "alarms")
