@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "service.cli.bootstrap",
     "service.cli.demo",
     "service.cli.sweep",
+    "service.cli.rotate",
     "service.cli.ops",
     "service.cli.serve",
     "service.cli.keys",
