@@ -100,7 +100,7 @@ def error_code(error: ClientError) -> str:
     """The AWS error code. When a JSON-protocol client got an XML error body (an emulator's,
     or a proxy's), botocore reports the HTTP status as the code; the real one is in the body."""
     code = str(error.response.get("Error", {}).get("Code", ""))
-    if code.isdigit():
+    if code.isascii() and code.isdigit():
         found = _XML_CODE.search(str(error.response.get("Error", {}).get("Message", "")))
         if found:
             return found.group(1)

@@ -129,7 +129,7 @@ class SsmSecretStore:
         return enabled[1] if len(enabled) > 1 else None
 
     def disable(self, secret: Secret, version: str) -> None:
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()):
             raise NotFound(
                 "no such secret version", store="secrets", key=f"{secret.value}@{version}"
             )

@@ -47,7 +47,7 @@ class GcsObjectStore:
 
     def get(self, key: str, version_id: str | None = None) -> StoredObject:
         where = key if version_id is None else f"{key}@{version_id}"
-        if version_id is not None and not version_id.isdigit():
+        if version_id is not None and not (version_id.isascii() and version_id.isdigit()):
             raise NotFound("no such object version", store=self.bucket, key=where)
         generation = None if version_id is None else int(version_id)
         with mapped(self.bucket, where, missing=self._missing):

@@ -79,7 +79,7 @@ class SecretManagerStore:
         return enabled[1] if len(enabled) > 1 else None
 
     def disable(self, secret: Secret, version: str) -> None:
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()):
             raise NotFound("no such secret version", store=_STORE, key=f"{secret.value}@{version}")
         with mapped(_STORE, f"{secret.value}@{version}"):
             try:

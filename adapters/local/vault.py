@@ -129,7 +129,7 @@ class LocalObjectStore:
         sql = "SELECT version, data, created FROM _objects WHERE bucket=? AND key=?"
         args: list[object] = [self._bucket, key]
         if version_id is not None:
-            if not version_id.isdigit():
+            if not (version_id.isascii() and version_id.isdigit()):
                 raise NotFound(
                     "no such object version", store=self._bucket, key=f"{key}@{version_id}"
                 )

@@ -80,7 +80,7 @@ def parse_params(params: dict[str, str]) -> QueryParams:
         if value is None or value == "":
             errors.append(FieldError(field=name, message="required (milliseconds since epoch)"))
             return 0
-        if not value.isdigit() or int(value) > _MAX_MS:
+        if not (value.isascii() and value.isdigit()) or int(value) > _MAX_MS:
             errors.append(
                 FieldError(field=name, message="must be a whole number of milliseconds since epoch")
             )

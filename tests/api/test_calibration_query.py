@@ -95,6 +95,11 @@ def test_bad_parameters_are_named(api: Api) -> None:
         assert response.status_code == 400, field
         assert response.json()["code"] == "INVALID_QUERY"
         assert field in {e["field"] for e in response.json()["errors"]}
+    # Unicode digits pass str.isdigit() but not int(): found by the property test.
+    for digits in ("²", "١٢٣"):
+        response = api.client.get("/api/v1/calibration/query", params=params(api, end_ms=digits))
+        assert response.status_code == 400
+        assert "end_ms" in {e["field"] for e in response.json()["errors"]}
     later = params(api)
     later["start_ms"], later["end_ms"] = later["end_ms"], later["start_ms"]
     assert api.client.get("/api/v1/calibration/query", params=later).status_code == 400

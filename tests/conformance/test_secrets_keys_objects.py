@@ -104,7 +104,8 @@ def test_object_versions(backend: Backend) -> None:
         v2.version_id,
         v1.version_id,
     ]
-    with pytest.raises(NotFound):
-        objects.get("repo/baseline.json", "999999")
+    for bogus in ("999999", "²", "1.5", "-1"):
+        with pytest.raises(NotFound):
+            objects.get("repo/baseline.json", bogus)
     objects.put("repo/baseline.json.bak", b"other key")
     assert len(objects.versions("repo/baseline.json")) == 2
