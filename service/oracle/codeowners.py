@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from .globs import glob_to_regex
+
 #: GitHub reads the first of these that exists.
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
@@ -132,30 +134,10 @@ def compile_pattern(pattern: str) -> tuple[re.Pattern[str], bool, bool]:
     body = pattern.rstrip("/")
     anchored = "/" in body
     body = body.lstrip("/")
-    out = [] if anchored else ["(?:.*/)?"]
-    index = 0
-    while index < len(body):
-        if body.startswith("**/", index):
-            out.append("(?:.*/)?")
-            index += 3
-        elif body.startswith("/**", index) and index + 3 == len(body):
-            out.append("/.*")
-            index += 3
-        elif body.startswith("**", index):
-            out.append(".*")
-            index += 2
-        elif body[index] == "*":
-            out.append("[^/]*")
-            index += 1
-        elif body[index] == "?":
-            out.append("[^/]")
-            index += 1
-        else:
-            out.append(re.escape(body[index]))
-            index += 1
+    regex = glob_to_regex(body, anchored=anchored)
     last_segment = body.rsplit("/", 1)[-1]
     propagate = dir_only or last_segment != "*"
-    return re.compile("^" + "".join(out) + "$"), dir_only, propagate
+    return re.compile(f"^{regex}$"), dir_only, propagate
 
 
 def owner_problem(owner: str) -> str | None:

@@ -9,10 +9,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 
-@lru_cache(maxsize=512)
-def compile_glob(pattern: str) -> re.Pattern[str]:
-    anchored = "/" in pattern.strip().rstrip("/")
-    body = pattern.strip().lstrip("/")
+def glob_to_regex(body: str, *, anchored: bool) -> str:
+    """The regex (without `^`/`$`) of a glob body; shared with CODEOWNERS patterns."""
     out = [] if anchored else ["(?:.*/)?"]
     index = 0
     while index < len(body):
@@ -31,9 +29,17 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(body[index]))
             index += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def compile_glob(pattern: str) -> re.Pattern[str]:
+    anchored = "/" in pattern.strip().rstrip("/")
+    body = pattern.strip().lstrip("/")
+    regex = glob_to_regex(body, anchored=anchored)
     if body.endswith("/"):
-        out.append(".*")
-    return re.compile("^" + "".join(out) + "$")
+        regex += ".*"
+    return re.compile(f"^{regex}$")
 
 
 def matches_any(path: str, patterns: Iterable[str]) -> bool:

@@ -9,10 +9,11 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..config import PlatformConfig
+from ..scope import ComponentScope
 
 
 @dataclass(frozen=True)
-class GcpScope:
+class GcpScope(ComponentScope):
     #: Logical name of the component; children are named `{name}-...`.
     name: str
     parent: pulumi.ComponentResource
@@ -20,10 +21,6 @@ class GcpScope:
     config: PlatformConfig
     #: Enabled APIs; every other resource waits for them.
     apis: tuple[pulumi.Resource, ...] = ()
-
-    @property
-    def prefix(self) -> str:
-        return self.config.prefix
 
     @property
     def project(self) -> str:
@@ -38,30 +35,5 @@ class GcpScope:
         """Provider-side guard: PREVENT makes a destroy or replacement fail in production."""
         return "PREVENT" if self.config.deletion_protection else "DELETE"
 
-    def child(self, *parts: str) -> str:
-        return "-".join((self.name, *parts))
-
-    def opts(
-        self,
-        *,
-        protect: bool = False,
-        depends_on: Sequence[pulumi.Resource] = (),
-        ignore_changes: Sequence[str] = (),
-    ) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(
-            parent=self.parent,
-            provider=self.provider,
-            protect=protect,
-            depends_on=[*self.apis, *depends_on],
-            ignore_changes=list(ignore_changes) or None,
-        )
-
-    def data_opts(
-        self, *, depends_on: Sequence[pulumi.Resource] = (), ignore_changes: Sequence[str] = ()
-    ) -> pulumi.ResourceOptions:
-        """Options of a resource holding data: `protect` follows deletion protection."""
-        return self.opts(
-            protect=self.config.deletion_protection,
-            depends_on=depends_on,
-            ignore_changes=ignore_changes,
-        )
+    def implicit_dependencies(self) -> Sequence[pulumi.Resource]:
+        return self.apis
