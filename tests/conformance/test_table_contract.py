@@ -129,3 +129,22 @@ def test_scan_returns_everything_across_pages(backend: Backend) -> None:
     for i in range(600):
         table.put({"keyhash": f"h{i:05d}"})
     assert sorted(item["keyhash"] for item in table.scan()) == [f"h{i:05d}" for i in range(600)]
+
+
+def test_add_with_limit_restarts_an_expired_full_counter(
+    backend: Backend, clock: FakeClock
+) -> None:
+    table = backend.table(Store.RATE_LIMITS)
+    start = clock.now().timestamp()
+    table.add({"limitkey": "full"}, {"count": 3}, expires_at=start + 5, limit=("count", 3))
+    with pytest.raises(Conflict):
+        table.add({"limitkey": "full"}, {"count": 1}, expires_at=start + 5, limit=("count", 3))
+    clock.advance(timedelta(seconds=6))
+    restarted = table.add(
+        {"limitkey": "full"}, {"count": 1}, expires_at=start + 100, limit=("count", 3)
+    )
+    assert restarted["count"] == 1
+    assert restarted["ttl"] == int(start + 100)
+    with pytest.raises(Conflict):  # a single add larger than the limit is refused outright
+        table.add({"limitkey": "new"}, {"count": 4}, limit=("count", 3))
+    assert table.get({"limitkey": "new"}) is None
