@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -81,6 +81,20 @@ def _tags(meta: RuleMeta) -> list[str]:
     return tags
 
 
+def _policy_fields(meta: RuleMeta) -> dict[str, Any]:
+    """The CrossGuard policy's metadata, taken from the rule's (one mapping for both kinds)."""
+    return {
+        "name": meta.id,
+        "description": meta.description,
+        "enforcement_level": meta.enforcement,
+        "display_name": meta.title,
+        "severity": meta.severity,
+        "tags": _tags(meta),
+        "remediation_steps": meta.remediation,
+        "url": meta.url,
+    }
+
+
 def resource_rule(
     *,
     id: str,
@@ -122,18 +136,7 @@ def resource_rule(
                 args.not_applicable("applies to production stacks only")
             check(args, report)
 
-        policy = ResourceValidationPolicy(
-            name=id,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement,
-            display_name=title,
-            severity=severity,
-            tags=_tags(meta),
-            remediation_steps=remediation,
-            url=meta.url,
-        )
-        return Rule(meta, policy)
+        return Rule(meta, ResourceValidationPolicy(validate=validate, **_policy_fields(meta)))
 
     return build
 
@@ -174,18 +177,7 @@ def stack_rule(
                 args.not_applicable("applies to production stacks only")
             check(args, report)
 
-        policy = StackValidationPolicy(
-            name=id,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement,
-            display_name=title,
-            severity=severity,
-            tags=_tags(meta),
-            remediation_steps=remediation,
-            url=meta.url,
-        )
-        return Rule(meta, policy)
+        return Rule(meta, StackValidationPolicy(validate=validate, **_policy_fields(meta)))
 
     return build
 
