@@ -8,6 +8,7 @@ DynamoDB), the expiry as `exp` (epoch seconds, NULL = never) and the item as JSO
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from ..catalog import TTL_ATTRIBUTE, StoreSpec
 from ..clock import Clock
 from ..errors import Conflict, NotFound
 from ..table import Item, Key, key_of
-from .db import Database, mapped
+from .db import Database, map_error, mapped
 from .group_commit import GroupCommitter
 
 _PAGE = 500
@@ -53,6 +54,7 @@ class SqliteTable:
         cols = ["h", "r", "item", "exp"] + [
             c for n in range(len(spec.indexes)) for c in (f"x{n}h", f"x{n}r")
         ]
+        self._select = f"SELECT item, exp FROM {self._name} WHERE h=? AND r=?"
         self._insert = (
             f"INSERT OR REPLACE INTO {self._name} ({', '.join(cols)}) "
             f"VALUES ({', '.join('?' * len(cols))})"
@@ -84,9 +86,7 @@ class SqliteTable:
 
     def _read(self, conn: Any, key: Key) -> Item | None:
         h, r = self._hr(key)
-        row = conn.execute(
-            f"SELECT item, exp FROM {self._name} WHERE h=? AND r=?", (h, r)
-        ).fetchone()
+        row = conn.execute(self._select, (h, r)).fetchone()
         if row is None or (row[1] is not None and row[1] <= self._now()):
             return None
         item: Item = json.loads(row[0])
@@ -95,8 +95,10 @@ class SqliteTable:
     # -- Table contract
 
     def get(self, key: Key) -> Item | None:
-        with mapped(self.spec.name, key):
+        try:  # the hottest read: a plain try costs less than the `mapped` context manager
             return self._read(self._db.connection(), key)
+        except sqlite3.Error as error:
+            raise map_error(error, self.spec.name, key) from None
 
     def put(self, item: Item, *, if_absent: bool = False) -> None:
         row = self._row(item)

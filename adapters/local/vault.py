@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -13,7 +14,7 @@ from ..catalog import BucketSpec, Secret
 from ..clock import Clock, from_epoch
 from ..errors import IntegrityError, Misconfigured, NotFound
 from ..ports import ObjectVersion, SecretVersion, StoredObject
-from .db import Database, mapped
+from .db import Database, map_error, mapped
 
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS _secrets (name TEXT NOT NULL, version INTEGER NOT NULL, "
@@ -81,7 +82,7 @@ class LocalSecretStore:
         return enabled[1] if len(enabled) > 1 else None
 
     def _enabled(self, secret: Secret, *, limit: int) -> list[SecretVersion]:
-        with mapped("secrets", secret.value):
+        try:  # a hot read (every report, every pseudonym): no context manager
             rows = (
                 self._db.connection()
                 .execute(
@@ -91,6 +92,8 @@ class LocalSecretStore:
                 )
                 .fetchall()
             )
+        except sqlite3.Error as error:
+            raise map_error(error, "secrets", secret.value) from None
         return [SecretVersion(secret, str(v), val, from_epoch(c)) for v, val, c in rows]
 
     def disable(self, secret: Secret, version: str) -> None:
@@ -135,12 +138,14 @@ class LocalObjectStore:
                 )
             sql += " AND version=?"
             args.append(int(version_id))
-        with mapped(self._bucket, key):
+        try:
             row = (
                 self._db.connection()
                 .execute(sql + " ORDER BY version DESC LIMIT 1", args)
                 .fetchone()
             )
+        except sqlite3.Error as error:
+            raise map_error(error, self._bucket, key) from None
         if row is None:
             raise NotFound(
                 "no such object",
