@@ -5,6 +5,8 @@ Reads the default branch's classic protection and rulesets from `--context` (see
 
 from __future__ import annotations
 
+from functools import partial
+
 from ..model import Mode, Severity
 from ..protection import effective_protection
 from .base import CheckSpec, Emitter, NotApplicable, Rule, RuleContext, RuleSpec
@@ -87,16 +89,15 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
         )
     branch = context.default_branch
     logical = f"github://{ctx.repo_name}/branches/{branch}/protection"
+    # Every finding here points at the same context document and logical location.
+    on_branch = partial(emit.finding, key=branch, path=context.source, logical=logical)
     protection = effective_protection(context)
     if not protection.protected:
-        emit.finding(
+        on_branch(
             "unprotected",
             message=f"Default branch '{branch}' has no branch protection and no ruleset.",
             evidence="branch_protection: null, rules: []",
             line=context.line_of("branch_protection") or 1,
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
         return
 
@@ -106,7 +107,7 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
         else ctx.config.thresholds.min_approvals
     )
     if protection.required_approvals < minimum:
-        emit.finding(
+        on_branch(
             "insufficient-reviews",
             message=(
                 f"'{branch}' requires {protection.required_approvals} approving review(s); "
@@ -115,71 +116,50 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
             ),
             evidence=f"required_approving_review_count: {protection.required_approvals}",
             line=context.line_of("branch_protection", "required_pull_request_reviews"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     if protection.pr_required and not protection.dismiss_stale_reviews:
-        emit.finding(
+        on_branch(
             "stale-reviews-kept",
             message=f"Approvals on '{branch}' survive new pushes.",
             evidence="dismiss_stale_reviews: false",
             line=context.line_of("branch_protection", "dismiss_stale_reviews"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     if not protection.admins_enforced:
         bypass = ", ".join(protection.admin_bypass_actors) or "enforce_admins: false"
-        emit.finding(
+        on_branch(
             "admins-not-enforced",
             message=f"Administrators can merge into '{branch}' without meeting its protection.",
             evidence=bypass,
             line=context.line_of("branch_protection", "enforce_admins")
             or context.line_of("bypass_actors"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     if protection.force_pushes_allowed:
-        emit.finding(
+        on_branch(
             "force-push-allowed",
             message=f"Force pushes can rewrite '{branch}' history.",
             evidence="allow_force_pushes: true",
             line=context.line_of("branch_protection", "allow_force_pushes"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     if protection.deletions_allowed:
-        emit.finding(
+        on_branch(
             "deletion-allowed",
             message=f"'{branch}' can be deleted.",
             evidence="allow_deletions: true",
             line=context.line_of("branch_protection", "allow_deletions"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     if not protection.required_checks:
-        emit.finding(
+        on_branch(
             "no-status-checks",
             message=f"Nothing has to pass before a change lands on '{branch}'.",
             evidence="required_status_checks: none",
             line=context.line_of("branch_protection", "required_status_checks"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     elif ctx.mode is Mode.MERGE_GROUP and not protection.strict_checks:
-        emit.finding(
+        on_branch(
             "non-strict-status-checks",
             message=f"Required checks on '{branch}' do not require an up-to-date branch.",
             evidence="required_status_checks.strict: false",
             line=context.line_of("branch_protection", "strict"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
 
 

@@ -7,6 +7,7 @@ oracle runs in merge_group mode.
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from ..model import Mode, Severity
 from ..protection import effective_protection
@@ -91,56 +92,44 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
         raise NotApplicable("the default branch has no merge queue")
     branch = context.default_branch
     logical = f"github://{ctx.repo_name}/branches/{branch}/queue"
+    # Every finding here points at the same context document and logical location.
+    on_branch = partial(emit.finding, key=branch, path=context.source, logical=logical)
+    on_check = partial(emit.finding, path=context.source, logical=logical)
     if not protection.merge_queue:
-        emit.finding(
+        on_branch(
             "no-merge-queue",
             message=f"Evaluating a merge group, but '{branch}' has no merge_queue rule.",
             evidence="rules: no merge_queue",
             line=context.line_of("rules"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     if not protection.protected:
-        emit.finding(
+        on_branch(
             "protection-disabled",
             message=f"'{branch}' has no protection: the merge queue can be bypassed entirely.",
             evidence="branch_protection: null, rules: []",
             line=context.line_of("branch_protection"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
         return
     if not protection.admins_enforced:
-        emit.finding(
+        on_branch(
             "admin-bypass",
             message=f"Administrators can merge into '{branch}' around the merge queue.",
             evidence=", ".join(protection.admin_bypass_actors) or "enforce_admins: false",
             line=context.line_of("bypass_actors") or context.line_of("enforce_admins"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     if not protection.pr_required:
-        emit.finding(
+        on_branch(
             "direct-push-allowed",
             message=f"Changes can be pushed to '{branch}' without a pull request or the queue.",
             evidence="no required pull request reviews / pull_request rule",
             line=context.line_of("branch_protection") or context.line_of("rules"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     if not protection.linear_history:
-        emit.finding(
+        on_branch(
             "linear-history-off",
             message=f"'{branch}' does not require linear history.",
             evidence="required_linear_history: false",
             line=context.line_of("required_linear_history") or context.line_of("branch_protection"),
-            key=branch,
-            path=context.source,
-            logical=logical,
         )
     producers = _producers(ctx.repo.workflows)
     for check in protection.required_checks:
@@ -149,18 +138,16 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
         workflows = [w for w, pattern in producers if pattern.fullmatch(check.context)]
         line = context.line_of(check.context)
         if not workflows:
-            emit.finding(
+            on_check(
                 "orphaned-required-check",
                 message=f"Required check '{check.context}' is not produced by any workflow job "
                 "in this repository.",
                 evidence=f"required check: {check.context}",
                 line=line,
                 key=check.context,
-                path=context.source,
-                logical=logical,
             )
         elif protection.merge_queue and not any("merge_group" in w.triggers for w in workflows):
-            emit.finding(
+            on_check(
                 "check-skips-merge-group",
                 message=f"Required check '{check.context}' comes from "
                 + ", ".join(sorted({w.path for w in workflows}))
@@ -168,8 +155,6 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
                 evidence=f"required check: {check.context}",
                 line=line,
                 key=check.context,
-                path=context.source,
-                logical=logical,
             )
 
 
