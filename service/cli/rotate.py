@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from adapters.catalog import SECRETS, Secret
-from service.ops.rotation import InvalidSecretValue, RotationResult, retire_expired, rotate
+from service.ops.rotation import InvalidSecretValue, retire_only, rotate
 
 from .common import EXIT_OK, UsageError, add_stack_option, backend_from
 
@@ -63,12 +63,7 @@ def run_secret(args: argparse.Namespace) -> int:
     try:
         now = backend.clock.now()
         if args.retire_only:
-            retired = retire_expired(backend.secrets, secret, now=now)
-            current = backend.secrets.current(secret)
-            previous = backend.secrets.previous(secret)
-            result = RotationResult(
-                secret, False, current.version, previous.version if previous else None, retired
-            )
+            result = retire_only(backend.secrets, secret, now=now)
         else:
             try:
                 result = rotate(backend.secrets, secret, now=now, value=args.value)

@@ -61,11 +61,21 @@ def rotate(
     rotated = not (value is not None and current is not None and current.value == value)
     if rotated:
         store.put(secret, value or secrets.token_hex(32))
-    retired = retire_expired(store, secret, now=now)
-    latest = store.current(secret)
+    return _result(store, secret, rotated, retire_expired(store, secret, now=now))
+
+
+def retire_only(store: SecretStore, secret: Secret, *, now: datetime) -> RotationResult:
+    """Write nothing; retire what the grace window no longer covers (for cron)."""
+    return _result(store, secret, False, retire_expired(store, secret, now=now))
+
+
+def _result(
+    store: SecretStore, secret: Secret, rotated: bool, retired: list[str]
+) -> RotationResult:
+    current = store.current(secret)
     previous = store.previous(secret)
     return RotationResult(
-        secret, rotated, latest.version, previous.version if previous else None, retired
+        secret, rotated, current.version, previous.version if previous else None, retired
     )
 
 

@@ -102,3 +102,17 @@ def test_rotate_secret_from_stack_outputs(tmp_path: Path) -> None:
     assert "anonymizer-salt: rotated" in done.stdout
     missing = _cli("rotate-secret", "anonymizer-salt", "--stack", str(tmp_path / "nope.json"))
     assert missing.returncode == 78 and "pulumi stack output --json" in missing.stderr
+
+
+def test_retire_only_writes_nothing(tmp_path: Path) -> None:
+    backend = f"local://{tmp_path}"
+    assert _cli("--backend", backend, "rotate-nonce", "--json").returncode == 0
+    retired = _cli("--backend", backend, "rotate-nonce", "--retire-only", "--json")
+    assert retired.returncode == 0, retired.stderr
+    result = json.loads(retired.stdout)
+    assert not result["rotated"]
+    assert result["retired"] == []  # the previous key is still inside its grace window
+    assert result["previous_version"] is not None
+    both = _cli("--backend", backend, "rotate-nonce", "--retire-only", "--value", "a" * 64)
+    assert both.returncode == 64
+    assert "drop --value" in both.stderr

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -61,7 +60,3 @@ def local_backend(local_backend_factory: BackendFactory, clock: FakeClock) -> It
     opened = local_backend_factory(clock)
     yield opened
     opened.close()
-
-
-def data_dir(backend: Backend) -> Path:
-    return Path(backend.setting.location)
