@@ -18,6 +18,7 @@ from .config import BackendSetting, resolve_setting
 from .envelope import EnvelopeKeyManager, KeyWrapper
 from .errors import Misconfigured, Unsupported
 from .ports import (
+    ApiKeyStore,
     BlockCounter,
     CalibrationStore,
     ConsentStore,
@@ -31,6 +32,7 @@ from .ports import (
     SecretStore,
     TokenStore,
 )
+from .stores.api_keys import TableApiKeyStore
 from .stores.calibration import TableCalibrationStore, TableRawEventStore
 from .stores.consent import TableConsentStore
 from .stores.counters import TableBlockCounter, TableRateLimiter
@@ -93,6 +95,7 @@ class Backend:
     rate_limits: RateLimiter
     calibration: CalibrationStore
     raw_events: RawEventStore
+    api_keys: ApiKeyStore
     secrets: SecretStore
     keys: KeyManager
     baselines: ObjectStore
@@ -108,7 +111,7 @@ class Backend:
         return self.driver.features
 
     def table(self, store: Store) -> Table:
-        """The raw table of a catalog store, for ports added by later layers (e.g. API keys)."""
+        """The raw table of a catalog store (driver-level tests and tools; the service uses ports)."""
         if store not in self.tables:
             self.tables[store] = self.driver.table(STORES[store])
         return self.tables[store]
@@ -139,6 +142,7 @@ def assemble(setting: BackendSetting, driver: Driver, clock: Clock) -> Backend:
         rate_limits=TableRateLimiter(tables[Store.RATE_LIMITS]),
         calibration=TableCalibrationStore(tables[Store.CALIBRATION]),
         raw_events=TableRawEventStore(tables[Store.RAW_EVENTS]),
+        api_keys=TableApiKeyStore(tables[Store.API_KEYS]),
         secrets=driver.secret_store(),
         keys=EnvelopeKeyManager(driver.key_wrapper()),
         baselines=driver.object_store(BASELINES_BUCKET),

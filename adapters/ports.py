@@ -6,6 +6,7 @@ backend. Times are timezone-aware UTC datetimes.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -348,6 +349,48 @@ class RawEventStore(Protocol):
 
     def scan(self) -> Iterator[RawEvent]:
         """Every live event."""
+        ...
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A registered API key. Only the key's SHA-256 (`key_hash`) is stored, never the key."""
+
+    key_hash: str
+    key_id: str  # the first characters of the hash: safe to show and to revoke by
+    name: str
+    org: str  # the org that owns the key (the implementation's operator)
+    created_at: datetime
+    restrict_org: bool = False  # the key may act only for `org`
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def may_act_for(self, org_id: str) -> bool:
+        return not self.restrict_org or hmac.compare_digest(self.org, org_id)
+
+
+class ApiKeyStore(Protocol):
+    def add(self, key: ApiKey) -> ApiKey:
+        """Conditional create by `key_hash` (`Conflict` if that hash is registered, even
+        revoked); returns the record as stored (times kept to the millisecond)."""
+        ...
+
+    def get(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, active or revoked, or None. Strongly consistent."""
+        ...
+
+    def list(self) -> list[ApiKey]:
+        """Every key, active or revoked, oldest first."""
+        ...
+
+    def revoke(self, key_hash: str, *, at: datetime) -> ApiKey:
+        """Mark the key revoked at `at` and return it; `NotFound` if unknown."""
         ...
 
 

@@ -12,7 +12,7 @@ import anyio.to_thread
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from service.calibration.apikeys import ApiKey
+from adapters.ports import ApiKey
 from service.calibration.bootstrap import Calibration
 from service.calibration.schema import field_errors
 

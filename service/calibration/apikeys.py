@@ -1,4 +1,4 @@
-"""API keys of certified implementations, over the catalog's `api-keys` table.
+"""API keys of certified implementations, over the backend's API key store (`backend.api_keys`).
 
 Only the SHA-256 of a key is stored (keys are 256-bit random values, so a fast hash is enough:
 there is nothing to brute-force). A key is bound to the org that owns it (the implementation's
@@ -18,13 +18,11 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime
 
 from adapters.catalog import Store
-from adapters.clock import Clock, from_epoch
+from adapters.clock import Clock
 from adapters.errors import Conflict, NotFound
-from adapters.table import Item, Table
+from adapters.ports import ApiKey, ApiKeyStore
 
 KEY_PREFIX = "pmk_"
 #: `keys import` accepts existing values for migrations and test environments.
@@ -32,38 +30,16 @@ _IMPORTABLE = re.compile(r"^[\x21-\x7e]{8,256}$")
 _MAX_TOKEN = 256
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _ID_LEN = 12
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    key_id: str
-    name: str
-    org: str
-    created_at: datetime
-    restrict_org: bool = False
-    revoked_at: datetime | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
-    def may_act_for(self, org_id: str) -> bool:
-        return not self.restrict_org or hmac.compare_digest(self.org, org_id)
+_STORE = Store.API_KEYS.value
 
 
 def hash_key(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def new_key_value() -> str:
-    return KEY_PREFIX + secrets.token_hex(32)
-
-
-class ApiKeyStore:
-    def __init__(self, table: Table, clock: Clock, *, cache_seconds: float = 5.0) -> None:
-        if table.spec.store is not Store.API_KEYS:
-            raise ValueError(f"ApiKeyStore needs the {Store.API_KEYS.value} table")
-        self._table = table
+class ApiKeyService:
+    def __init__(self, keys: ApiKeyStore, clock: Clock, *, cache_seconds: float = 5.0) -> None:
+        self._keys = keys
         self._clock = clock
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[ApiKey | None, float]] = {}
@@ -73,7 +49,7 @@ class ApiKeyStore:
 
     def create(self, name: str, org: str, *, restrict_org: bool = False) -> tuple[str, ApiKey]:
         """A new random key: returns its value (shown once, never stored) and its record."""
-        value = new_key_value()
+        value = KEY_PREFIX + secrets.token_hex(32)
         return value, self._insert(value, name, org, restrict_org)
 
     def import_key(self, value: str, name: str, org: str, *, restrict_org: bool = False) -> ApiKey:
@@ -93,50 +69,31 @@ class ApiKeyStore:
         if any(key.name == name and key.active for key in self.list()):
             raise Conflict(
                 f"an active key named {name!r} exists; revoke it first or pick another name",
-                store=self._table.spec.name,
+                store=_STORE,
             )
         digest = hash_key(value)
-        item: Item = {
-            "keyhash": digest,
-            "keyid": digest[:_ID_LEN],
-            "name": name,
-            "org": org,
-            "restrict": restrict_org,
-            "createdat": int(self._clock.now().timestamp() * 1000),
-        }
-        try:
-            self._table.put(item, if_absent=True)
-        except Conflict:
-            raise Conflict(
-                "this key value is already registered", store=self._table.spec.name
-            ) from None
-        return _decode(item)
+        key = ApiKey(digest, digest[:_ID_LEN], name, org, self._clock.now(), restrict_org)
+        return self._keys.add(key)
 
     def list(self) -> list[ApiKey]:
-        return sorted((_decode(i) for i in self._table.scan()), key=lambda k: k.created_at)
+        return self._keys.list()
 
     def revoke(self, id_or_name: str) -> ApiKey:
         matches = [
-            item
-            for item in self._table.scan()
-            if "revokedat" not in item
-            and (item["keyid"] == id_or_name or item["name"] == id_or_name)
+            key for key in self._keys.list() if key.active and id_or_name in (key.key_id, key.name)
         ]
         if not matches:
             raise NotFound(
                 "no active key with this id or name; see 'phase-mirror keys list'",
-                store=self._table.spec.name,
+                store=_STORE,
                 key=id_or_name,
             )
         if len(matches) > 1:
-            raise Conflict(
-                "several active keys match; revoke by key id", store=self._table.spec.name
-            )
-        revoked_at = int(self._clock.now().timestamp() * 1000)
-        item = self._table.update({"keyhash": matches[0]["keyhash"]}, {"revokedat": revoked_at})
+            raise Conflict("several active keys match; revoke by key id", store=_STORE)
+        key = self._keys.revoke(matches[0].key_hash, at=self._clock.now())
         with self._lock:
-            self._cache.pop(item["keyhash"], None)
-        return _decode(item)
+            self._cache.pop(key.key_hash, None)
+        return key
 
     # -- request path
 
@@ -150,11 +107,10 @@ class ApiKeyStore:
             cached = self._cache.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
-        item = self._table.get({"keyhash": digest})
+        found = self._keys.get(digest)
         key = None
-        if item is not None and hmac.compare_digest(str(item["keyhash"]), digest):
-            candidate = _decode(item)
-            key = candidate if candidate.active else None
+        if found is not None and hmac.compare_digest(found.key_hash, digest):
+            key = found if found.active else None
         # Unknown tokens are cached briefly too, so a flood of bad tokens stays off the store.
         ttl = self._cache_seconds if key is not None else min(self._cache_seconds, 1.0)
         with self._lock:
@@ -162,18 +118,3 @@ class ApiKeyStore:
                 self._cache.clear()
             self._cache[digest] = (key, now + ttl)
         return key
-
-    def any_active(self) -> bool:
-        return any(key.active for key in self.list())
-
-
-def _decode(item: Item) -> ApiKey:
-    revoked = item.get("revokedat")
-    return ApiKey(
-        key_id=str(item["keyid"]),
-        name=str(item["name"]),
-        org=str(item["org"]),
-        created_at=from_epoch(int(item["createdat"]) / 1000),
-        restrict_org=bool(item.get("restrict", False)),
-        revoked_at=None if revoked is None else from_epoch(int(revoked) / 1000),
-    )

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.backend import Backend
-from adapters.catalog import Secret, Store
+from adapters.catalog import Secret
 from adapters.errors import NotFound
 
 from .anonymizer import Pseudonymizer
-from .apikeys import ApiKeyStore
+from .apikeys import ApiKeyService
 from .config import CalibrationConfig
 from .ingest import IngestService
 from .nonces import NonceService
@@ -33,15 +33,15 @@ class Calibration:
 
     backend: Backend
     config: CalibrationConfig
-    keys: ApiKeyStore
+    keys: ApiKeyService
     pseudonyms: Pseudonymizer
     ingest: IngestService
     nonces: NonceService
 
     @classmethod
     def build(cls, backend: Backend, config: CalibrationConfig) -> Calibration:
-        keys = ApiKeyStore(
-            backend.table(Store.API_KEYS), backend.clock, cache_seconds=config.key_cache_seconds
+        keys = ApiKeyService(
+            backend.api_keys, backend.clock, cache_seconds=config.key_cache_seconds
         )
         pseudonyms = Pseudonymizer(
             backend.secrets, backend.clock, cache_seconds=config.salt_cache_seconds
@@ -73,7 +73,7 @@ class BootstrapReport:
     bootstrap_key_file: Path | None
 
 
-def bootstrap(backend: Backend, keys: ApiKeyStore) -> BootstrapReport:
+def bootstrap(backend: Backend, keys: ApiKeyService) -> BootstrapReport:
     created = [
         s.value for s in (Secret.ANONYMIZER_SALT, Secret.REDACTION_KEY) if ensure_secret(backend, s)
     ]

@@ -29,10 +29,10 @@ from pydantic import ValidationError
 
 from adapters.backend import Backend
 from adapters.errors import NotFound, StoreError
-from adapters.ports import RawEvent
+from adapters.ports import ApiKey, RawEvent
 
 from .anonymizer import Pseudonymizer
-from .apikeys import ApiKey, ApiKeyStore
+from .apikeys import ApiKeyService
 from .config import CalibrationConfig
 from .consent import decide
 from .schema import FieldError, IngestRequest, field_errors, timestamp_errors
@@ -85,7 +85,7 @@ class IngestService:
     def __init__(
         self,
         backend: Backend,
-        keys: ApiKeyStore,
+        keys: ApiKeyService,
         pseudonyms: Pseudonymizer,
         config: CalibrationConfig,
     ) -> None:

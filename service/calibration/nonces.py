@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from adapters.errors import NotFound
-from adapters.ports import KeyManager, TokenStore
-
-from .apikeys import ApiKey
+from adapters.ports import ApiKey, KeyManager, TokenStore
 
 _NONCE = re.compile(r"^[0-9a-f]{64}$")
 

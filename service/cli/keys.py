@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from adapters.catalog import Store
-from service.calibration.apikeys import ApiKey, ApiKeyStore
+from adapters.ports import ApiKey
+from service.calibration.apikeys import ApiKeyService
 
 from .common import EXIT_OK, UsageError, backend_from
 
@@ -60,9 +60,9 @@ def _identity(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _store(args: argparse.Namespace) -> tuple[Any, ApiKeyStore]:
+def _store(args: argparse.Namespace) -> tuple[Any, ApiKeyService]:
     backend = backend_from(args)
-    return backend, ApiKeyStore(backend.table(Store.API_KEYS), backend.clock, cache_seconds=0)
+    return backend, ApiKeyService(backend.api_keys, backend.clock, cache_seconds=0)
 
 
 def _record(key: ApiKey) -> dict[str, Any]:

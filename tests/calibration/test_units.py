@@ -17,7 +17,7 @@ from adapters.errors import Conflict, Misconfigured
 from adapters.ports import Aggregate, AggregateKey
 from service.calibration.aggregate import run_anonymizer
 from service.calibration.anonymizer import Pseudonymizer
-from service.calibration.apikeys import ApiKeyStore, hash_key
+from service.calibration.apikeys import ApiKeyService, hash_key
 from service.calibration.bootstrap import Calibration, bootstrap
 from service.calibration.config import CalibrationConfig
 from service.calibration.query import QueryParams, answer, wilson
@@ -60,7 +60,7 @@ def test_malformed_or_missing_salt_fails_closed(local_backend: Backend, clock: F
 
 
 def test_api_keys_are_stored_hashed_and_revocable(local_backend: Backend, clock: FakeClock) -> None:
-    store = ApiKeyStore(local_backend.table(Store.API_KEYS), clock, cache_seconds=0)
+    store = ApiKeyService(local_backend.api_keys, clock, cache_seconds=0)
     value, key = store.create("impl", "acme")
     assert value.startswith("pmk_") and len(value) == 68
     items = list(local_backend.table(Store.API_KEYS).scan())

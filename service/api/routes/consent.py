@@ -8,8 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from adapters.ports import ConsentRecord
-from service.calibration.apikeys import ApiKey
+from adapters.ports import ApiKey, ConsentRecord
 from service.calibration.consent import decide, record_as_json, scope_from
 
 from ..errors import ApiError

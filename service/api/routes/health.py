@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from adapters.catalog import Store
-
 from ..errors import ApiError
 from ..plumbing import calibration, metrics, offload
 
@@ -23,8 +21,8 @@ async def readyz(request: Request) -> JSONResponse:
     service = calibration(request)
 
     def probe() -> str:
-        # One strongly consistent read of a table and one of the secret store.
-        service.backend.table(Store.API_KEYS).get({"keyhash": "readyz-probe"})
+        # One strongly consistent read of a store (API keys) and one of the secret store.
+        service.backend.api_keys.get("readyz-probe")
         return service.pseudonyms.current().version
 
     try:
