@@ -38,10 +38,6 @@ class FakeClock:
             self._now = moment
 
 
-def epoch_seconds(moment: datetime) -> float:
-    return moment.timestamp()
-
-
 def from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 

@@ -6,8 +6,6 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..catalog import TTL_ATTRIBUTE
-
 
 def to_ms(moment: datetime) -> int:
     if moment.tzinfo is None:
@@ -26,11 +24,6 @@ def opt_from_ms(ms: Any) -> datetime | None:
 def ttl_at(moment: datetime, ttl: timedelta) -> int:
     """Epoch seconds of expiry, rounded up so an item never expires early."""
     return int((moment + ttl).timestamp()) + 1
-
-
-def with_ttl(item: dict[str, Any], expires: datetime) -> dict[str, Any]:
-    item[TTL_ATTRIBUTE] = int(expires.timestamp())
-    return item
 
 
 def b64(data: bytes) -> str:

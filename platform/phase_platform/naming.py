@@ -11,12 +11,6 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
-# Re-exported for the platform's callers; the alarm names themselves live in the catalog.
-from adapters.catalog import kebab as kebab
-from adapters.catalog import metric_alarm_name as metric_alarm_name
-from adapters.catalog import system_health_alarm_name as system_health_alarm_name
-from adapters.catalog import throttle_alarm_name as throttle_alarm_name
-
 from .config import PlatformConfig
 
 GITHUB_OIDC_ISSUER = "token.actions.githubusercontent.com"

@@ -25,11 +25,6 @@ def stack_from_urn(urn: str) -> str:
     return urn[len("urn:pulumi:") :].split("::", 1)[0]
 
 
-def project_from_urn(urn: str) -> str:
-    parts = urn[len("urn:pulumi:") :].split("::") if urn.startswith("urn:pulumi:") else []
-    return parts[1] if len(parts) > 1 else ""
-
-
 def is_production_name(name: str) -> bool:
     tokens = _TOKEN.split(name.lower().rsplit("/", 1)[-1])
     return any(token in PRODUCTION_NAMES for token in tokens)

@@ -22,7 +22,8 @@ from .analyzer import evaluate
 from .findings import Finding, GateResult, TargetResult
 from .graph import GraphError, StackGraph
 from .posture import clouds_of, posture_of
-from .rules import RULES, Rule
+from .rules import RULES
+from .rules.base import Rule
 from .waivers import Waiver, waiver_problems
 
 

@@ -63,8 +63,6 @@ MISSING: Final = _Marker("MISSING")
 #: The property is set but its value is computed during the update (preview only).
 UNKNOWN: Final = _Marker("UNKNOWN")
 
-Path = tuple[str | int, ...]
-
 
 def is_unknown_sentinel(value: object) -> bool:
     return isinstance(value, str) and value in UNKNOWN_SENTINELS
@@ -125,12 +123,8 @@ def value(props: Any, *path: str | int, default: Any = None) -> Any:
     if found is MISSING:
         return default
     if found is UNKNOWN:
-        raise UnknownValueError(UNKNOWN_STRING_VALUE, [str(step) for step in path])
+        cannot_know(*path)
     return found
-
-
-def is_true(props: Any, *path: str | int) -> bool:
-    return value(props, *path) is True
 
 
 def plain(data: Any) -> Any:

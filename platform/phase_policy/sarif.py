@@ -13,8 +13,8 @@ from typing import Any
 
 from . import PACK_VERSION
 from .findings import Finding, GateResult
-from .rules import RULES_BY_ID, RuleMeta
-from .rules.base import DOCS_URL
+from .rules import RULES_BY_ID
+from .rules.base import DOCS_URL, RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "phase-mirror-gate"

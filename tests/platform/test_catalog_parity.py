@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from phase_platform.naming import kebab, metric_alarm_name
 from phase_platform.testing import ProgramRun
 
 from adapters.catalog import (
@@ -25,7 +24,9 @@ from adapters.catalog import (
     TTL_TIMESTAMP_FIELD,
     firestore_indexes,
     gcp_key_ring,
+    kebab,
     key_alias,
+    metric_alarm_name,
 )
 from adapters.config import STACK_OUTPUT_BACKEND_URL, from_stack_outputs, parse_backend_url
 

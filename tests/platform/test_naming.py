@@ -6,8 +6,9 @@ import re
 
 import pytest
 from phase_platform.config import parse_config
-from phase_platform.naming import backend_url, gcp_pool_id, gcp_service_account_id, kebab
+from phase_platform.naming import backend_url, gcp_pool_id, gcp_service_account_id
 
+from adapters.catalog import kebab
 from adapters.config import parse_backend_url
 
 PREFIXES = ["pm-qa", "phase-mirror-staging", "phase-mirror-production", "a" * 42, "ab-" * 13 + "c"]

@@ -27,4 +27,4 @@ def meta(rule_id: str) -> RuleMeta:
     return RULES_BY_ID[rule_id].meta
 
 
-__all__ = ["RULES", "RULES_BY_ID", "Rule", "RuleMeta", "meta", "policies"]
+__all__ = ["RULES", "RULES_BY_ID", "meta", "policies"]
