@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "service.cli.rotate",
     "service.cli.ops",
     "service.cli.serve",
+    "service.cli.smoke",
     "service.cli.keys",
     "service.cli.consent",
     "service.cli.anonymize",
