@@ -109,12 +109,6 @@ class CodeOwners:
                 return entry.owners
         return ()
 
-    def rule_for(self, path: str) -> Entry | None:
-        for entry in reversed(self.entries):
-            if entry.matches(path):
-                return entry
-        return None
-
 
 def parse_codeowners(path: str, text: str) -> CodeOwners:
     entries = []

@@ -80,11 +80,6 @@ class GitHubContext:
     # ------------------------------------------------------------ change under review
 
     @property
-    def pull_request(self) -> dict[str, Any] | None:
-        value = self.data.get("pull_request")
-        return value if isinstance(value, dict) else None
-
-    @property
     def author(self) -> str | None:
         return _str(_get(self.data, "pull_request", "user", "login"))
 
