@@ -31,6 +31,11 @@ _SHAPES: dict[str, tuple[type, ...]] = {
 }
 
 
+#: The branch the protection rules check when the context's `repository` does not name its
+#: default branch (GitHub's default for new repositories).
+ASSUMED_DEFAULT_BRANCH = "main"
+
+
 class ContextError(ValueError):
     """The context file is unreadable or not shaped as documented."""
 
@@ -52,7 +57,8 @@ class GitHubContext:
 
     @property
     def default_branch(self) -> str:
-        return _str(_get(self.data, "repository", "default_branch")) or "main"
+        named = _str(_get(self.data, "repository", "default_branch"))
+        return named if named is not None else ASSUMED_DEFAULT_BRANCH
 
     # ------------------------------------------------------------ protection
 
