@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 
 from .catalog import BASELINES_BUCKET, STORES, BucketSpec, Store, StoreSpec
@@ -47,8 +48,6 @@ class Feature(StrEnum):
 
     #: `sweep_expired()` physically deletes expired items (local; the clouds use native TTL).
     SWEEP_EXPIRED = "sweep_expired"
-    #: Separate processes opening the same setting share state atomically.
-    CROSS_PROCESS = "cross_process"
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,15 @@ class Check:
 class Driver(Protocol):
     name: str
     features: frozenset[Feature]
+    #: Threads a worker process should give storage calls: few where they are CPU work under
+    #: the GIL (SQLite), many where they wait on the network (the clouds).
+    storage_threads: int
+
+    @property
+    def data_dir(self) -> Path | None:
+        """A directory on this machine that belongs to the backend, where the service may keep
+        files such as the first-start API key; None where there is none (the clouds)."""
+        ...
 
     def table(self, spec: StoreSpec) -> Table: ...
 
@@ -109,6 +117,14 @@ class Backend:
     @property
     def features(self) -> frozenset[Feature]:
         return self.driver.features
+
+    @property
+    def storage_threads(self) -> int:
+        return self.driver.storage_threads
+
+    @property
+    def data_dir(self) -> Path | None:
+        return self.driver.data_dir
 
     def table(self, store: Store) -> Table:
         """The raw table of a catalog store (driver-level tests and tools; the service uses ports)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..backend import Check, Feature
 from ..catalog import BucketSpec, StoreSpec
 from ..clock import Clock
@@ -20,9 +22,11 @@ from .table import DynamoTable
 
 class AwsDriver:
     name = "aws"
-    # DynamoDB is shared by every process that opens the same setting; it expires items with
-    # its own TTL, so there is no sweeper.
-    features = frozenset({Feature.CROSS_PROCESS})
+    # DynamoDB expires items with its own TTL, so there is no sweeper.
+    features: frozenset[Feature] = frozenset()
+    # Storage calls wait on the network: many threads per worker keep requests flowing.
+    storage_threads = 16
+    data_dir: Path | None = None
 
     def __init__(self, setting: BackendSetting, clock: Clock, tuning: Tuning | None = None) -> None:
         self.setting = setting

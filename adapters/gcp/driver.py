@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..backend import Check, Feature
 from ..catalog import BucketSpec, StoreSpec
 from ..clock import Clock
@@ -20,8 +22,11 @@ from .table import FirestoreTable
 
 class GcpDriver:
     name = "gcp"
-    # Firestore's preconditions are atomic across processes; expiry is Firestore's TTL policy.
-    features = frozenset({Feature.CROSS_PROCESS})
+    # Expiry is Firestore's TTL policy, so there is no sweeper.
+    features: frozenset[Feature] = frozenset()
+    # Storage calls wait on the network: many threads per worker keep requests flowing.
+    storage_threads = 16
+    data_dir: Path | None = None
 
     def __init__(self, settings: GcpSettings, clock: Clock) -> None:
         self.settings = settings

@@ -49,7 +49,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.limiter = anyio.CapacityLimiter(config.threads_for(backend.name))
+        app.state.limiter = anyio.CapacityLimiter(config.threads_for(backend.storage_threads))
         loop = None
         if run_scheduler and config.anonymize_every_seconds > 0:
             loop = AnonymizerLoop(service, config.anonymize_every_seconds)
@@ -71,7 +71,7 @@ def create_app(
     app.state.calibration = service
     app.state.metrics = registry
     # Also set here so an app used without its lifespan (e.g. a bare TestClient) still works.
-    app.state.limiter = anyio.CapacityLimiter(config.threads_for(backend.name))
+    app.state.limiter = anyio.CapacityLimiter(config.threads_for(backend.storage_threads))
     errors.install(app)
     for module in (ingest, nonce, consent, calibration, health):
         app.include_router(module.router)

@@ -2,8 +2,9 @@
 
 `phase-mirror serve` must start with zero configuration on the embedded backend: if the anonymizer
 salt or the redaction key does not exist yet, it is created (64 random hex characters, the format
-the catalog requires); if no API key exists, one is created on the local backend and written to a
-0600 file in the data directory, and the log says how to read it or make another.
+the catalog requires); if no API key exists and the backend has a local data directory (the
+embedded one does), one is created and written to a 0600 file there, and the log says how to read
+it or make another.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def bootstrap(backend: Backend, keys: ApiKeyService) -> BootstrapReport:
     ]
     active = sum(1 for key in keys.list() if key.active)
     key_file = None
-    if active == 0 and backend.setting.scheme == "local":
-        key_file = Path(backend.setting.location) / BOOTSTRAP_KEY_FILE
+    if active == 0 and backend.data_dir is not None:
+        key_file = backend.data_dir / BOOTSTRAP_KEY_FILE
         value, _ = keys.create(BOOTSTRAP_KEY_NAME, "local")
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:

@@ -43,7 +43,7 @@ class CalibrationConfig:
     #: Window in which an identical claim from the same org is a duplicate.
     dedup_window_seconds: int = int(_DEDUP_TTL.total_seconds())
     #: Threads per worker process that run storage calls (see `service.api.plumbing.offload`);
-    #: 0 picks per backend (`threads_for`).
+    #: 0 takes the backend's own number (`Backend.storage_threads`).
     storage_threads: int = 0
     #: Refuse (429) a request that waited longer than this for a storage thread (0: never).
     max_queue_wait_ms: int = 1000
@@ -56,13 +56,10 @@ class CalibrationConfig:
     #: Run the anonymizer inside the server every this many seconds (0 disables it).
     anonymize_every_seconds: int = 300
 
-    def threads_for(self, backend: str) -> int:
-        """Storage threads for a backend. Local SQLite calls are CPU work under the GIL, so few
-        threads are fastest (measured: 2 workers x 1-2 threads ingest 1,650-1,910 events/s,
-        x 4 threads ~1,600); cloud calls wait on the network, so they need many."""
-        if self.storage_threads:
-            return self.storage_threads
-        return LOCAL_STORAGE_THREADS if backend == "local" else CLOUD_STORAGE_THREADS
+    def threads_for(self, backend_threads: int) -> int:
+        """Storage threads: the setting if given, else the number the backend states it needs
+        (`Backend.storage_threads`)."""
+        return self.storage_threads or backend_threads
 
     @property
     def nonce_ttl(self) -> timedelta:
@@ -113,9 +110,6 @@ class CalibrationConfig:
         """The settings as environment variables, to hand to server worker processes."""
         return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
 
-
-LOCAL_STORAGE_THREADS = 2
-CLOUD_STORAGE_THREADS = 16
 
 _MAY_BE_ZERO = frozenset(
     {

@@ -64,6 +64,8 @@ class _FaultyDriver:
         self._outage = outage
         self.name = driver.name
         self.features = driver.features
+        self.storage_threads = driver.storage_threads
+        self.data_dir = driver.data_dir
 
     def table(self, spec: StoreSpec) -> Any:
         return _Guarded(self._driver.table(spec), self._outage)

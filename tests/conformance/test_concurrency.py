@@ -10,9 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
-
-from adapters.backend import Backend, Feature
+from adapters.backend import Backend
 from adapters.clock import SystemClock
 from adapters.errors import NotFound
 
@@ -64,13 +62,7 @@ def test_threads_rate_limit_never_over_admits(backend: Backend) -> None:
     assert allowed.count(True) == 10
 
 
-def _require_cross_process(backend: Backend) -> None:
-    if Feature.CROSS_PROCESS not in backend.features:
-        pytest.skip(f"{backend.name} does not declare {Feature.CROSS_PROCESS}")
-
-
 def test_processes_exactly_one_consumer_wins(backend: Backend) -> None:
-    _require_cross_process(backend)
     context = multiprocessing.get_context("spawn")
     token = "process-token"
     # Children use the system clock, so issue the token against real time.
@@ -85,7 +77,6 @@ def test_processes_exactly_one_consumer_wins(backend: Backend) -> None:
 
 
 def test_processes_counter_increments_are_not_lost(backend: Backend) -> None:
-    _require_cross_process(backend)
     context = multiprocessing.get_context("spawn")
     times = 15
     with context.Manager() as manager:
