@@ -105,7 +105,7 @@ def build_handler(
         raise _missing(error) from None
     logs.get_logger().info(
         "lambda: calibration API ready",
-        extra={"backend": opened.setting.url, "storage_threads": config.threads_for(opened.name)},
+        extra={"backend": opened.setting.url},
     )
     return made
 
