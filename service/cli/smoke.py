@@ -364,8 +364,8 @@ def register(subparsers: Any) -> None:
             f"The API key: --key, else ${ENV_KEY} (use a CI secret; --key is visible in the "
             "process list). Create one for the deployment's backend with "
             "'phase-mirror --backend URL keys create --name smoke --org phase-mirror-smoke' "
-            "(or --stack OUTPUTS_JSON); a key made with --restrict-org needs --org with its "
-            "org. See docs/runtime.md."
+            "(or with PHASE_MIRROR_STACK_OUTPUTS=outputs.json); a key made with "
+            "--restrict-org needs --org with its org. See docs/runtime.md."
         ),
     )
     parser.add_argument(
