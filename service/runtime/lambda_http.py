@@ -170,7 +170,8 @@ def startup_failure(error: StoreError, *, request_id: str | None) -> LambdaRespo
 def check_event(event: LambdaEvent) -> None:
     """Refuse, loudly, an event that is not an HTTP API payload format 2.0 request (a wrong
     integration setting or a direct invoke): the invocation fails and the error alarm sees it."""
-    http = event.get("requestContext", {}).get("http") if isinstance(event, Mapping) else None
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    http = context.get("http") if isinstance(context, Mapping) else None
     if (
         not isinstance(event, Mapping)
         or event.get("version") != PAYLOAD_VERSION
