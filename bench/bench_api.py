@@ -26,7 +26,7 @@ from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .report import print_table
+from .report import Stats, print_table
 
 #: One exchange on a connection: yields requests, receives each response body.
 Exchange = Generator[tuple[str, bytes], bytes, None]
@@ -43,18 +43,17 @@ LIMITS = {
 
 @dataclass
 class Result:
-    requests: int
     seconds: float
-    latencies_ms: list[float]
+    latency: Stats
     statuses: dict[int, int]
+
+    @property
+    def requests(self) -> int:
+        return self.latency.n
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
 
     @property
     def errors(self) -> int:
@@ -125,7 +124,7 @@ async def _run(port: int, concurrency: int, total: int, make_pair: Steps) -> Res
     connection, receiving each response body; the latency recorded is that of the whole exchange
     (one ingest, or one nonce request + validate)."""
     counter = iter(range(total))
-    latencies: list[float] = []
+    latencies: list[int] = []
     statuses: dict[int, int] = {}
     deadline = time.monotonic() + TIME_LIMIT
 
@@ -135,7 +134,7 @@ async def _run(port: int, concurrency: int, total: int, make_pair: Steps) -> Res
             for i in counter:
                 if time.monotonic() > deadline:
                     return
-                started = time.perf_counter()
+                started = time.perf_counter_ns()
                 steps = make_pair(i)
                 path, body = next(steps)
                 while True:
@@ -146,13 +145,13 @@ async def _run(port: int, concurrency: int, total: int, make_pair: Steps) -> Res
                         path, body = steps.send(answer)
                     except StopIteration:
                         break
-                latencies.append((time.perf_counter() - started) * 1000)
+                latencies.append(time.perf_counter_ns() - started)
         finally:
             writer.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(concurrency)))
-    return Result(len(latencies), time.perf_counter() - started, latencies, statuses)
+    return Result(time.perf_counter() - started, Stats.of(latencies), statuses)
 
 
 def _ingest_bodies(token: str, run_id: str) -> Steps:
@@ -258,8 +257,8 @@ def _row(workers: int, concurrency: int, result: Result) -> list[object]:
         concurrency,
         result.requests,
         round(result.rate, 1),
-        round(result.percentile(0.5), 2),
-        round(result.percentile(0.99), 2),
+        round(result.latency.p50_ns / 1e6, 2),
+        round(result.latency.p99_ns / 1e6, 2),
         result.errors,
         statuses,
     ]

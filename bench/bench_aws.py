@@ -4,7 +4,8 @@ The bench starts its own `moto_server` on 127.0.0.1 (dummy credentials, stopped 
 end). Both sides use the *same* boto3 client (the driver's), so the network hop, moto and
 botocore cost the same and the ratio isolates what the adapter adds: expression building,
 item encoding, expiry filtering, error mapping. Calls are interleaved one by one (alternating
-which side goes first), so drift in moto's speed hits both sides alike. Target: at most 1.2x.
+which side goes first, `report.paired`), so drift in moto's speed hits both sides alike.
+Target: at most 1.2x.
 
 Then: KMS calls per 1,000 envelope encryptions (and decryptions by a fresh process-like key
 manager), thanks to the shared data-key cache. Target: at most 10.
@@ -17,19 +18,18 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.aws import AwsDriver
+from adapters.aws.driver import AwsDriver
 from adapters.backend import Backend, assemble
 from adapters.catalog import SECRETS, STORES, Secret, Store
 from adapters.clock import SystemClock
@@ -37,7 +37,7 @@ from adapters.config import parse_backend_url
 from adapters.envelope import EnvelopeKeyManager
 from adapters.ports import FpEvent
 
-from .report import Stats, print_table
+from .report import Case, compare, print_table
 
 N = 300
 ENCRYPTIONS = 1000
@@ -101,38 +101,8 @@ def dummy_credentials() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def paired(
-    adapter: Callable[[int], object], raw: Callable[[int], object], n: int
-) -> tuple[Stats, Stats]:
-    """Interleave the two sides call by call (alternating which goes first)."""
-    for i in range(5):
-        adapter(-1 - i)
-        raw(-1 - i)
-    ours: list[int] = []
-    theirs: list[int] = []
-    for i in range(n):
-        order = ((adapter, ours), (raw, theirs)) if i % 2 == 0 else ((raw, theirs), (adapter, ours))
-        for operation, samples in order:
-            start = time.perf_counter_ns()
-            operation(i)
-            samples.append(time.perf_counter_ns() - start)
-    return _stats(ours), _stats(theirs)
-
-
-def _stats(samples: list[int]) -> Stats:
-    ordered = sorted(samples)
-    return Stats(
-        n=len(ordered),
-        ops_per_s=len(ordered) / (sum(ordered) / 1e9),
-        p50_us=statistics.median(ordered) / 1000,
-        p99_us=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000,
-    )
-
-
-def _cases(
-    backend: Backend, driver: AwsDriver
-) -> list[tuple[str, Callable[[int], object], Callable[[int], object]]]:
-    """(name, adapter call, raw boto3 call doing the same request)."""
+def _cases(backend: Backend, driver: AwsDriver) -> list[Case]:
+    """Each adapter call with the raw boto3 call doing the same request."""
     dynamodb = driver.clients.dynamodb
     prefix = driver.target.prefix
     now = backend.clock.now()
@@ -287,16 +257,16 @@ def _cases(
         )
 
     return [
-        ("block counter increment (UpdateItem ADD)", increment, raw_increment),
-        ("block counter read (GetItem)", count, raw_count),
-        ("dedup claim (conditional PutItem)", claim, raw_claim),
-        ("nonce consume (conditional DeleteItem)", consume, raw_consume),
-        ("FP event record (conditional PutItem)", record, raw_record),
-        ("FP window last 20 (Query on GSI)", window, raw_window),
-        ("secret current (GetParameterHistory)", secret, raw_secret),
-        ("baseline get latest 1 KiB (GetObject)", object_get, raw_object_get),
-        ("baseline put 1 KiB (PutObject)", object_put, raw_object_put),
-        ("KMS data key (GenerateDataKey)", data_key, raw_data_key),
+        Case("block counter increment (UpdateItem ADD)", increment, raw_increment, N),
+        Case("block counter read (GetItem)", count, raw_count, N),
+        Case("dedup claim (conditional PutItem)", claim, raw_claim, N),
+        Case("nonce consume (conditional DeleteItem)", consume, raw_consume, N),
+        Case("FP event record (conditional PutItem)", record, raw_record, N),
+        Case("FP window last 20 (Query on GSI)", window, raw_window, N),
+        Case("secret current (GetParameterHistory)", secret, raw_secret, N),
+        Case("baseline get latest 1 KiB (GetObject)", object_get, raw_object_get, N),
+        Case("baseline put 1 KiB (PutObject)", object_put, raw_object_put, N),
+        Case("KMS data key (GenerateDataKey)", data_key, raw_data_key, N),
     ]
 
 
@@ -318,24 +288,9 @@ def run() -> None:
         driver = AwsDriver(setting, SystemClock())
         driver.provision()
         backend = assemble(setting, driver, driver.clock)
-        rows = []
-        for name, adapter_op, raw_op in _cases(backend, driver):
-            ours, raw = paired(adapter_op, raw_op, N)
-            rows.append(
-                [
-                    name,
-                    N,
-                    ours.p50_us,
-                    ours.p99_us,
-                    raw.p50_us,
-                    raw.p99_us,
-                    ours.p50_us / raw.p50_us,
-                ]
-            )
-        print_table(
+        compare(
             "aws backend vs raw boto3 on moto (same client, same run, interleaved)",
-            ["operation", "n", "p50 µs", "p99 µs", "raw p50 µs", "raw p99 µs", "ratio p50"],
-            rows,
+            _cases(backend, driver),
         )
         print_table(
             "KMS calls per 1,000 envelope operations (data-key cache)",

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from .report import print_table
+from .report import Operation, measure, print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 GATE = Path(sys.executable).parent / "phase-mirror-gate"
@@ -35,19 +33,21 @@ CASES: list[tuple[str, list[str], float]] = [
 ]
 
 
-def _run(args: list[str]) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MiB, exit code) of one cold process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [str(GATE), *args, "--format", "json"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss / 1024, process.returncode
+def _spawn(args: list[str], usage: list[tuple[float, int]]) -> Operation:
+    """One cold gate process; appends (peak RSS in MiB, exit code) from `wait4`."""
+
+    def once(_i: int) -> None:
+        process = subprocess.Popen(
+            [str(GATE), *args, "--format", "json"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, rusage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        usage.append((rusage.ru_maxrss / 1024, process.returncode))
+
+    return once
 
 
 def _deletion_case(directory: Path) -> list[str]:
@@ -66,18 +66,18 @@ def run() -> None:
     with tempfile.TemporaryDirectory(prefix="pm-bench-gate-") as tmp:
         cases = [*CASES, ("deletion gate (1 refused step)", _deletion_case(Path(tmp)), 4.0)]
         for label, args, target in cases:
-            _run(args)  # warm the OS file cache once; every measured run is still a new process
-            samples = [_run(args) for _ in range(RUNS)]
-            times = sorted(s[0] for s in samples)
-            median = statistics.median(times)
+            usage: list[tuple[float, int]] = []
+            # One untimed run warms the OS file cache; every measured run is still a new process.
+            wall = measure(_spawn(args, usage), RUNS, warmup=1)
+            median = wall.p50_ns / 1e9
             rows.append(
                 (
                     label,
                     median,
-                    times[0],
-                    times[-1],
-                    max(s[1] for s in samples),
-                    samples[0][2],
+                    wall.min_ns / 1e9,
+                    wall.max_ns / 1e9,
+                    max(rss for rss, _ in usage[1:]),
+                    usage[1][1],
                     f"< {target:g} s: {'yes' if median < target else 'NO'}",
                 )
             )

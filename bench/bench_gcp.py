@@ -1,6 +1,7 @@
 """GCP backend: each port operation against the raw google-cloud client calls doing the same
 requests, on the same emulators (Firestore emulator, fake-gcs-server, drongo) and the same client
-objects, in the same run. Ratio = adapter p50 / raw p50 (target: at most 1.2x).
+objects, in the same run, call by call in alternating order (`report.paired`). Ratio = adapter
+p50 / raw p50 (target: at most 1.2x).
 
 Also: Cloud KMS calls per 1,000 envelope encryptions (and decryptions in a fresh process-like
 key manager), counted by `EnvelopeKeyManager.key_service_calls` (target: at most 10).
@@ -12,11 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,11 +22,11 @@ from typing import Any
 from adapters.backend import Backend, open_backend
 from adapters.catalog import STORES, Secret, Store
 from adapters.envelope import EnvelopeKeyManager
-from adapters.gcp import GcpDriver
+from adapters.gcp.driver import GcpDriver
 from adapters.gcp.table import document_id
 from adapters.ports import FpEvent
 
-from .report import Stats, print_table
+from .report import Case, compare, print_table
 
 N = 300
 N_MULTI = 150  # operations of several requests each
@@ -196,68 +194,26 @@ def _operations(backend: Backend, driver: GcpDriver) -> None:
             }
         )
 
-    cases: list[tuple[str, Callable[[int], object], Callable[[int], object], int]] = [
-        ("counter read (Firestore get)", count, raw_count, N),
-        ("dedup claim (create if absent)", claim, raw_claim, N),
-        ("block counter increment (get + conditional update)", increment, raw_increment, N),
-        (
+    cases = [
+        Case("counter read (Firestore get)", count, raw_count, N),
+        Case("dedup claim (create if absent)", claim, raw_claim, N),
+        Case("block counter increment (get + conditional update)", increment, raw_increment, N),
+        Case(
             "nonce issue + consume (create, get, conditional delete)",
             issue_consume,
             raw_issue_consume,
             N_MULTI,
         ),
-        ("FP window last 20 (index query)", window, raw_window, N),
-        ("secret current (list + access)", secret_current, raw_secret, N_DRONGO),
-        ("baseline get latest (metadata + download 1 KiB)", object_get, raw_object_get, N),
-        ("baseline put (upload 1 KiB)", object_put, raw_object_put, N),
-        ("Cloud KMS wrap a data key", wrap, raw_wrap, N_DRONGO),
+        Case("FP window last 20 (index query)", window, raw_window, N),
+        Case("secret current (list + access)", secret_current, raw_secret, N_DRONGO),
+        Case("baseline get latest (metadata + download 1 KiB)", object_get, raw_object_get, N),
+        Case("baseline put (upload 1 KiB)", object_put, raw_object_put, N),
+        Case("Cloud KMS wrap a data key", wrap, raw_wrap, N_DRONGO),
     ]
-    rows = []
-    for name, adapter_op, raw_op, n in cases:
-        ours, raw = _interleaved(adapter_op, raw_op, n)
-        rows.append(
-            [
-                name,
-                n,
-                ours.ops_per_s,
-                ours.p50_us,
-                ours.p99_us,
-                raw.ops_per_s,
-                raw.p50_us,
-                ours.p50_us / raw.p50_us,
-            ]
-        )
-    print_table(
-        "gcp backend vs raw google-cloud clients (same emulators, same client objects, same run)",
-        ["operation", "n", "ops/s", "p50 µs", "p99 µs", "raw ops/s", "raw p50 µs", "ratio p50"],
-        rows,
-    )
-
-
-def _interleaved(
-    adapter_op: Callable[[int], object], raw_op: Callable[[int], object], n: int, warmup: int = 5
-) -> tuple[Stats, Stats]:
-    """Alternate raw and adapter calls, so emulator warm-up and drift hit both sides alike."""
-    for i in range(warmup):
-        raw_op(-1 - i)
-        adapter_op(-1 - i)
-    ours: list[int] = []
-    raw: list[int] = []
-    for i in range(n):
-        for op, samples in ((raw_op, raw), (adapter_op, ours)):
-            start = time.perf_counter_ns()
-            op(i)
-            samples.append(time.perf_counter_ns() - start)
-    return _stats(ours), _stats(raw)
-
-
-def _stats(samples: list[int]) -> Stats:
-    ordered = sorted(samples)
-    return Stats(
-        n=len(ordered),
-        ops_per_s=len(ordered) / (sum(ordered) / 1e9),
-        p50_us=statistics.median(ordered) / 1000,
-        p99_us=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000,
+    compare(
+        "gcp backend vs raw google-cloud clients (same emulators, same client objects, same run,"
+        " interleaved)",
+        cases,
     )
 
 

@@ -1,8 +1,8 @@
 """Local backend: every port operation against the raw sqlite3 statements doing the same work.
 
 Both sides run in the same process, on the same disk, with the same pragmas (WAL; FULL sync for
-durable stores, NORMAL for ephemeral ones), interleaved per operation. The ratio is adapter time
-over raw time per operation (target: at most 1.5x).
+durable stores, NORMAL for ephemeral ones), call by call in alternating order (`report.paired`).
+The ratio is adapter time over raw time per operation, medians (target: at most 1.5x).
 """
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ import hashlib
 import json
 import sqlite3
 import tempfile
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from adapters.backend import open_backend
-from adapters.catalog import Secret
+from adapters.catalog import Secret, Store
 from adapters.ports import FpEvent
 
-from .report import Stats, measure, print_table
+from .report import Case, compare
 
 N = 2000
 N_DURABLE = 300  # durable writes fsync; fewer of them keep the run short
@@ -148,49 +147,34 @@ def run() -> None:
             "SELECT v, data, created FROM o WHERE k=? ORDER BY v DESC LIMIT 1", ("k",)
         ).fetchone()
 
-    from adapters.catalog import Store
-
     fp_table = backend.table(Store.FP_EVENTS)
 
     def table_query(i: int) -> None:
         fp_table.query("MD-002", index="by-rule", descending=True, limit=20)
 
-    cases: list[tuple[str, Callable[[int], object], Callable[[int], object], int]] = [
-        ("nonce issue + consume", consume_pair, raw_consume_pair, N),
-        ("block counter increment", increment, raw_increment, N),
-        ("rate limit hit", rate_hit, raw_increment, N),
-        ("dedup claim", claim, raw_claim, N),
-        ("counter read (get)", get_counter, raw_get, N),
-        ("FP event record (durable)", record, raw_record, N_DURABLE),
-        ("FP window last 20 (typed records)", window, raw_window, N),
-        ("table query last 20 (driver)", table_query, raw_window, N),
-        ("secret current", secret_current, raw_secret, N),
-        ("baseline get latest (1 KiB)", object_get, raw_object_get, N),
-    ]
-    rows = []
-    for name, adapter_op, raw_op, n in cases:
-        raw: Stats = measure(raw_op, n)
-        ours: Stats = measure(adapter_op, n)
-        rows.append(
-            [
-                name,
-                n,
-                ours.ops_per_s,
-                ours.p50_us,
-                ours.p99_us,
-                raw.ops_per_s,
-                raw.p50_us,
-                ours.p50_us / raw.p50_us,
-            ]
-        )
     sealed = backend.keys.encrypt(b"x" * 256, b"aad")
-    enc = measure(lambda i: backend.keys.encrypt(b"x" * 256, b"aad"), N)
-    dec = measure(lambda i: backend.keys.decrypt(sealed, b"aad"), N)
-    rows.append(["envelope encrypt 256 B", N, enc.ops_per_s, enc.p50_us, enc.p99_us, "-", "-", "-"])
-    rows.append(["envelope decrypt 256 B", N, dec.ops_per_s, dec.p50_us, dec.p99_us, "-", "-", "-"])
-    print_table(
-        "local backend vs raw sqlite3 (same run, same pragmas)",
-        ["operation", "n", "ops/s", "p50 µs", "p99 µs", "raw ops/s", "raw p50 µs", "ratio p50"],
-        rows,
+
+    def encrypt(i: int) -> None:
+        backend.keys.encrypt(b"x" * 256, b"aad")
+
+    def decrypt(i: int) -> None:
+        backend.keys.decrypt(sealed, b"aad")
+
+    compare(
+        "local backend vs raw sqlite3 (same run, same pragmas, interleaved)",
+        [
+            Case("nonce issue + consume", consume_pair, raw_consume_pair, N),
+            Case("block counter increment", increment, raw_increment, N),
+            Case("rate limit hit", rate_hit, raw_increment, N),
+            Case("dedup claim", claim, raw_claim, N),
+            Case("counter read (get)", get_counter, raw_get, N),
+            Case("FP event record (durable)", record, raw_record, N_DURABLE),
+            Case("FP window last 20 (typed records)", window, raw_window, N),
+            Case("table query last 20 (driver)", table_query, raw_window, N),
+            Case("secret current", secret_current, raw_secret, N),
+            Case("baseline get latest (1 KiB)", object_get, raw_object_get, N),
+            Case("envelope encrypt 256 B", encrypt, None, N),
+            Case("envelope decrypt 256 B", decrypt, None, N),
+        ],
     )
     backend.close()

@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from service.oracle.integrity import canonical_json, seal_document, verify_docum
 from service.oracle.keys import load_keyring
 from service.oracle.report_schema import PINNED_SCHEMA_HASH
 
-from .report import measure, print_table
+from .report import Operation, measure, paired, print_table
 
 CLEAN = """name: {name}
 on:
@@ -97,17 +94,22 @@ def _backend(tmp: Path) -> Backend:
     return backend
 
 
-def _analyze(backend: Backend, root: Path, *, dry_run: bool) -> tuple[float, int]:
-    started = time.perf_counter()
-    analysis = analyze(
-        AnalysisRequest(root=root, dry_run=dry_run, config=OracleConfig(), repo_name="acme/bench"),
-        backend,
-    )
-    render(analysis, Format.JSON)
-    return time.perf_counter() - started, len(analysis.findings)
+def _analyze(backend: Backend, root: Path, *, dry_run: bool, findings: list[int]) -> Operation:
+    """Analyze and render as JSON, appending the number of findings."""
+
+    def once(_i: int) -> None:
+        request = AnalysisRequest(
+            root=root, dry_run=dry_run, config=OracleConfig(), repo_name="acme/bench"
+        )
+        analysis = analyze(request, backend)
+        render(analysis, Format.JSON)
+        findings.append(len(analysis.findings))
+
+    return once
 
 
 def bench_throughput(tmp: Path) -> None:
+    """One timed run each: the first run records FP events, so it cannot be repeated."""
     rows = []
     for workflows in (1000, 30):
         root = generate(tmp / f"repo-{workflows}", workflows)
@@ -118,9 +120,17 @@ def bench_throughput(tmp: Path) -> None:
                 ("first run (records FP events)", False),
                 ("re-run, same head", False),
             ):
-                wall, findings = _analyze(backend, root, dry_run=dry_run)
+                findings: list[int] = []
+                once = _analyze(backend, root, dry_run=dry_run, findings=findings)
+                wall_s = measure(once, 1, warmup=0).p50_ns / 1e9
                 rows.append(
-                    (workflows, label, findings, round(wall * 1000, 1), round(workflows / wall))
+                    (
+                        workflows,
+                        label,
+                        findings[0],
+                        round(wall_s * 1000, 1),
+                        round(workflows / wall_s),
+                    )
                 )
         finally:
             backend.close()
@@ -131,87 +141,85 @@ def bench_throughput(tmp: Path) -> None:
     )
 
 
+ANALYZE_FLAGS = ["--dry-run", "--format", "json", "--repo", "acme/bench"]
+
+
+def _cli(args: list[str], env: dict[str, str], exits: list[int]) -> Operation:
+    """One CLI process (JSON output checked when it analyzes), appending its exit code."""
+
+    def once(_i: int) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "service.cli.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if args[0] == "analyze":
+            json.loads(done.stdout)
+        exits.append(done.returncode)
+
+    return once
+
+
 def bench_cli(tmp: Path) -> None:
-    rows: list[tuple[str, str, float]] = []
     env = {**os.environ, "PHASE_MIRROR_BACKEND": f"local://{tmp / 'cli-store'}"}
     backend = open_backend(env["PHASE_MIRROR_BACKEND"])
     backend.secrets.put(Secret.REDACTION_KEY, secrets.token_hex(32))
     backend.close()
-    startup = []
-    for _ in range(5):
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "service.cli.main", "--version"],
-            env=env,
-            capture_output=True,
-            check=True,
-        )
-        startup.append(time.perf_counter() - started)
-    rows.append(
-        ("interpreter + CLI start-up (--version)", "-", round(statistics.median(startup) * 1000, 1))
-    )
-    for workflows in (30, 1000):
-        root = tmp / f"repo-{workflows}"
-        times = []
-        for _ in range(5 if workflows == 30 else 3):
-            started = time.perf_counter()
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "service.cli.main",
-                    "analyze",
-                    str(root),
-                    "--dry-run",
-                    "--format",
-                    "json",
-                    "--repo",
-                    "acme/bench",
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            times.append(time.perf_counter() - started)
-            json.loads(result.stdout)
-        rows.append(
+    commands: list[tuple[str, list[str], int]] = [
+        ("interpreter + CLI start-up (--version)", ["--version"], 5),
+        *(
             (
                 f"phase-mirror analyze --dry-run ({workflows} workflows)",
-                str(result.returncode),
-                round(statistics.median(times) * 1000, 1),
+                ["analyze", str(tmp / f"repo-{workflows}"), *ANALYZE_FLAGS],
+                runs,
             )
-        )
+            for workflows, runs in ((30, 5), (1000, 3))
+        ),
+    ]
+    rows: list[tuple[str, int, float]] = []
+    for label, args, runs in commands:
+        exits: list[int] = []
+        wall = measure(_cli(args, env, exits), runs, warmup=0)
+        rows.append((label, exits[-1], round(wall.p50_ns / 1e6, 1)))
     print_table("CLI wall time including start-up (median)", ["command", "exit", "wall ms"], rows)
 
 
-def _single_check(state: l0.L0State, policy: l0.L0Policy) -> Callable[[int], object]:
+def _check(state: l0.L0State, policy: l0.L0Policy) -> Operation:
     check = l0.check
     return lambda _i: check(state, policy)
 
 
+def _check_batch(state: l0.L0State, policy: l0.L0Policy, size: int) -> Operation:
+    batch = [state] * size
+    check_batch = l0.check_batch
+    return lambda _i: check_batch(batch, policy)
+
+
 def bench_l0() -> None:
+    """A state that holds against one that violates three invariants, in the same rounds."""
     policy = l0.L0Policy(schema_hash=PINNED_SCHEMA_HASH)
     ok = l0.L0State(PINNED_SCHEMA_HASH, 0x7F, 0.1, 32, 3600.0, 0.2, 0.25, 40)
     violating = replace(
         ok, permission_bits=0xF07F, drift_magnitude=0.9, fpr_after=0.1, reviewed_events=3
     )
+    labels = ("holds", "violates 3 invariants")
+    single = paired(_check(ok, policy), _check(violating, policy), 200_000, warmup=1000)
+    size = 10_000
+    batch = paired(
+        _check_batch(ok, policy, size), _check_batch(violating, policy, size), 60, warmup=2
+    )
     rows = []
-    for label, state in (("holds", ok), ("violates 3 invariants", violating)):
-        stats = measure(_single_check(state, policy), 200_000, warmup=1000)
-        rows.append((label, "single check", round(stats.p50_us * 1000), round(stats.p99_us * 1000)))
-        batch = [state] * 10_000
-        per_state = []
-        for _ in range(60):
-            started = time.perf_counter_ns()
-            l0.check_batch(batch, policy)
-            per_state.append((time.perf_counter_ns() - started) / 10_000)
-        per_state.sort()
+    for label, one, many in zip(
+        labels, (single.ours, single.base), (batch.ours, batch.base), strict=True
+    ):
+        rows.append((label, "single check", round(one.p50_ns), round(one.p99_ns)))
         rows.append(
             (
                 label,
-                "batch of 10,000 (per state)",
-                round(statistics.median(per_state)),
-                round(per_state[int(len(per_state) * 0.99) - 1]),
+                f"batch of {size:,} (per state)",
+                round(many.p50_ns / size),
+                round(many.p99_ns / size),
             )
         )
     print_table(
@@ -235,14 +243,18 @@ def bench_mac(tmp: Path) -> None:
     report["integrity"] = None
     size = len(canonical_json(report))
     sealed = seal_document(json.loads(json.dumps(report)), ring.current)
-    seal = measure(lambda _i: seal_document(report, ring.current), 3000, warmup=50)
-    check = measure(lambda _i: verify_document(sealed, ring), 3000, warmup=50)
+    pair = paired(
+        lambda _i: seal_document(report, ring.current),
+        lambda _i: verify_document(sealed, ring),
+        3000,
+        warmup=50,
+    )
     print_table(
         f"report MAC (HMAC-SHA256 over canonical JSON, {size:,} bytes, {len(report['findings'])} findings)",
         ["operation", "ops/s", "p50 µs", "p99 µs"],
         [
-            ("seal", round(seal.ops_per_s), seal.p50_us, seal.p99_us),
-            ("verify", round(check.ops_per_s), check.p50_us, check.p99_us),
+            ("seal", round(pair.ours.ops_per_s), pair.ours.p50_us, pair.ours.p99_us),
+            ("verify", round(pair.base.ops_per_s), pair.base.p50_us, pair.base.p99_us),
         ],
     )
 

@@ -11,9 +11,8 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 
-from .report import print_table
+from .report import Operation, measure, print_table
 
 SAMPLES = 5
 STACKS = [(cloud, stack) for cloud in ("aws", "gcp") for stack in ("staging", "production")]
@@ -34,31 +33,32 @@ print(json.dumps({{
 """
 
 
-def _sample(cloud: str, stack: str) -> tuple[float, dict[str, float]]:
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD.format(cloud=cloud, stack=stack)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    wall = time.perf_counter() - start
-    report: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return wall, report
+def _sample(cloud: str, stack: str, reports: list[dict[str, float]]) -> Operation:
+    """One cold process building the stack; appends the child's own report."""
+
+    def once(_i: int) -> None:
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD.format(cloud=cloud, stack=stack)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        reports.append(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    return once
 
 
 def run() -> None:
     rows = []
     for cloud, stack in STACKS:
-        samples = [_sample(cloud, stack) for _ in range(SAMPLES)]
-        walls = [wall for wall, _ in samples]
-        reports = [report for _, report in samples]
+        reports: list[dict[str, float]] = []
+        wall = measure(_sample(cloud, stack, reports), SAMPLES, warmup=0)
         rows.append(
             [
                 f"{cloud}-{stack}",
                 int(reports[0]["resources"]),
-                statistics.median(walls),
-                max(walls),
+                wall.p50_ns / 1e9,
+                wall.max_ns / 1e9,
                 statistics.median(r["import_s"] for r in reports),
                 statistics.median(r["build_s"] for r in reports),
                 max(r["peak_rss_kb"] for r in reports) / 1024,
