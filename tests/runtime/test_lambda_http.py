@@ -27,7 +27,7 @@ from .scenarios import SCENARIOS, differences, event, outage_contract
 from .transports import CONFIG, Pair, ViaLambda, make_pair, prepare
 
 
-@pytest.fixture(params=["local", "aws"])
+@pytest.fixture(params=["local", pytest.param("aws", marks=pytest.mark.aws)])
 def pair(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Pair]:
     factory: BackendFactory = request.getfixturevalue(f"{request.param}_backend_factory")
     lambda_backend, app_backend = factory(clock), factory(clock)
@@ -107,6 +107,7 @@ def test_per_client_limits_use_the_source_ip_not_x_forwarded_for(
     assert other.status == 403  # another connection address has its own budget
 
 
+@pytest.mark.aws
 def test_the_entry_point_opens_the_configured_backend_once(
     aws: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from adapters.clock import SystemClock
 from service.api import create_app
 from service.calibration.bootstrap import Calibration, bootstrap
@@ -59,6 +61,7 @@ def test_passes_against_serve_on_the_local_backend(tmp_path: Path) -> None:
         assert text.stdout.rstrip().endswith("smoke: all 10 steps as the contract says")
 
 
+@pytest.mark.aws
 def test_passes_against_serve_on_the_aws_backend(
     aws_backend_factory: BackendFactory, tmp_path: Path
 ) -> None:
