@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi_policy
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto
-from pulumi_policy import EnforcementLevel, Policy
+from pulumi_policy import Policy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.version import VERSION as PULUMI_POLICY_INSTALLED
 
@@ -176,7 +176,6 @@ def policy_levels(policies: Sequence[Policy]) -> dict[str, str]:
 __all__ = [
     "AnalyzerVersionError",
     "Diagnostic",
-    "EnforcementLevel",
     "Evaluation",
     "NotApplicable",
     "evaluate",
