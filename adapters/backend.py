@@ -18,6 +18,7 @@ from .clock import Clock, SystemClock
 from .config import BackendSetting, resolve_setting
 from .envelope import EnvelopeKeyManager, KeyWrapper
 from .errors import Misconfigured, Unsupported
+from .operations import Check, Operator
 from .ports import (
     ApiKeyStore,
     BlockCounter,
@@ -50,16 +51,6 @@ class Feature(StrEnum):
     SWEEP_EXPIRED = "sweep_expired"
 
 
-@dataclass(frozen=True)
-class Check:
-    """One `doctor` finding: what was checked, whether it is fine, and how to fix it if not."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-
 class Driver(Protocol):
     name: str
     features: frozenset[Feature]
@@ -83,7 +74,15 @@ class Driver(Protocol):
 
     def metrics_sink(self) -> MetricsSink: ...
 
-    def doctor(self) -> list[Check]: ...
+    def doctor(self) -> list[Check]:
+        """The data plane checks itself: reachable and shaped as the catalog says."""
+        ...
+
+    @property
+    def operator(self) -> Operator | None:
+        """Cloud operations (bootstrap, verify-pitr, verify-alarms); None where there are
+        none (the embedded local backend)."""
+        ...
 
     def sweep_expired(self) -> int: ...
 
@@ -135,6 +134,10 @@ class Backend:
     def doctor(self) -> list[Check]:
         return self.driver.doctor()
 
+    @property
+    def operator(self) -> Operator | None:
+        return self.driver.operator
+
     def sweep_expired(self) -> int:
         if Feature.SWEEP_EXPIRED not in self.features:
             raise Unsupported(f"the {self.name} backend deletes expired items itself (native TTL)")
@@ -171,9 +174,9 @@ DriverOpener = Callable[[BackendSetting, Clock], Driver]
 
 #: scheme -> (module, optional-dependency extra that provides its SDK)
 _DRIVERS = {
-    "local": ("adapters.local", None),
-    "aws": ("adapters.aws", "aws"),
-    "gcp": ("adapters.gcp", "gcp"),
+    "local": ("adapters.local.driver", None),
+    "aws": ("adapters.aws.driver", "aws"),
+    "gcp": ("adapters.gcp.driver", "gcp"),
 }
 
 

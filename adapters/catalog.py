@@ -1,10 +1,12 @@
-"""The store catalog: the one source of truth for every store, key, index, TTL attribute,
-secret, bucket, key alias, metric and alarm name.
+"""The store catalog: the one cloud-neutral source of truth for every store, key, index, TTL
+attribute, secret, bucket, metric and alarm intent.
 
-Both the Pulumi components (to create resources) and every backend (to use them) read this
-module, so a table's keys or a parameter's name cannot differ between infrastructure and code
-(the TypeScript predecessor's Terraform and code disagreed on exactly these). This module is
-pure data: it imports nothing but the standard library.
+Each cloud turns it into typed desired-state records in its spec module (`adapters.aws.spec`,
+`adapters.gcp.spec`: SSM paths, Secret Manager ids, CloudWatch alarms, Firestore indexes...).
+The Pulumi components, emulator bootstrap and doctor/verify all read those records, so a
+table's keys or a parameter's name cannot differ between infrastructure and code (the
+TypeScript predecessor's Terraform and code disagreed on exactly these). This module is pure
+data: it imports nothing but the standard library and names no cloud.
 """
 
 from __future__ import annotations
@@ -17,11 +19,9 @@ from typing import Literal
 
 AttrType = Literal["S", "N"]
 
-#: Numeric epoch-seconds TTL attribute on DynamoDB and the local backend (DynamoDB's TTL
-#: feature needs a number). The seed's integration test reads `ttl` on `consent-store`.
+#: The TTL attribute every expiring item carries: epoch seconds (a number, as DynamoDB's TTL
+#: feature needs). The seed's integration test reads `ttl` on `consent-store`.
 TTL_ATTRIBUTE = "ttl"
-#: Firestore's TTL policies need a timestamp field, so the GCP backend mirrors `ttl` here.
-TTL_TIMESTAMP_FIELD = "expireAt"
 
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$")
 
@@ -183,10 +183,8 @@ class SecretSpec:
     value_pattern: str = r"^[0-9a-f]{64}$"
     grace_period: timedelta = timedelta(hours=24)
 
-    def ssm_parameter_name(self, prefix: str) -> str:
-        return f"/{prefix}/{self.secret.value}"
-
-    def secret_manager_id(self, prefix: str) -> str:
+    def physical_name(self, prefix: str) -> str:
+        """`{prefix}-{secret}`; a cloud may shape it further (an SSM path on AWS)."""
         return f"{prefix}-{self.secret.value}"
 
 
@@ -211,17 +209,10 @@ class BucketSpec:
 
 BASELINES_BUCKET = BucketSpec("baselines", "Versioned drift baselines (governed-file hashes).")
 
-
-def key_alias(prefix: str) -> str:
-    """The KMS alias (AWS) / key name (GCP key ring `{prefix}`) of the stack's key."""
-    return f"alias/{prefix}"
-
-
-def gcp_key_ring(prefix: str) -> str:
-    return prefix
-
-
-GCP_CRYPTO_KEY = "envelope"
+#: Every stack has one customer-managed key: it encrypts the stores, secrets, bucket and alarm
+#: notifications, wraps envelope data keys, and rotates at least this often (CKV_GCP_43 bounds
+#: Cloud KMS at 90 days; the same bound is applied on every cloud).
+KEY_ROTATION_DAYS = 90
 
 
 class Metric(StrEnum):
@@ -231,6 +222,7 @@ class Metric(StrEnum):
     SECRET_STORE_FAILURES = "SecretStoreFailures"
 
 
+#: The namespace (AWS) / log field value (GCP) under which the service emits its metrics.
 METRICS_NAMESPACE = "PhaseMirror"
 
 
@@ -238,7 +230,7 @@ METRICS_NAMESPACE = "PhaseMirror"
 class MetricSpec:
     metric: Metric
     description: str
-    #: The alarm fires when the 5-minute sum is strictly greater than this.
+    #: The alarm fires when the sum over the period is strictly greater than this.
     alarm_threshold: float = 0
     period_seconds: int = 300
     unit: str = "Count"
@@ -247,17 +239,6 @@ class MetricSpec:
     @property
     def name(self) -> str:
         return self.metric.value
-
-    def log_metric_name(self, prefix: str) -> str:
-        """Cloud Logging log-based metric name (GCP)."""
-        return f"{prefix}-{self.metric.value}"
-
-    @property
-    def insights_query(self) -> str:
-        """The CloudWatch Metrics Insights query an AWS alarm evaluates: the service emits
-        per-event dimensions (e.g. RuleId) in EMF, and a plain metric alarm would see only
-        one dimension combination, so the query sums across all of them."""
-        return f"SELECT SUM({self.name}) FROM {METRICS_NAMESPACE}"
 
 
 METRICS: dict[Metric, MetricSpec] = {
@@ -277,32 +258,16 @@ METRICS: dict[Metric, MetricSpec] = {
     )
 }
 
-#: Alarm/alert threshold on DynamoDB read/write throttle events per 5 minutes (seed: > 10).
-THROTTLE_ALARM_THRESHOLD = 10
-THROTTLE_ALARM_PERIOD_SECONDS = 300
-
 
 def kebab(text: str) -> str:
     """`CircuitBreakerTriggers` -> `circuit-breaker-triggers` (alarm and resource names)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "-", text).lower()
 
 
-# -- Alarms (AWS CloudWatch) and alert policies (GCP Cloud Monitoring)
+# -- Alarm intent: what each stack watches, above which threshold, over which period.
 #
-# The platform creates them and `phase-mirror verify-alarms` expects them: both read the names
-# below, so a renamed alarm cannot silently drop out of verification.
-
-ThrottleOperation = Literal["read", "write"]
-#: Database operations whose throttling is alarmed on every durable table (AWS), and the
-#: AWS/DynamoDB metric each alarm watches.
-THROTTLE_OPERATIONS: tuple[ThrottleOperation, ...] = ("read", "write")
-DYNAMODB_THROTTLE_METRICS: dict[ThrottleOperation, str] = {
-    "read": "ReadThrottleEvents",
-    "write": "WriteThrottleEvents",
-}
-#: The GCP alert on Firestore throttling (one per database: no per-collection metric).
-GCP_THROTTLE_ALERT = "firestore-throttles"
-SYSTEM_HEALTH = "system-health"
+# The cloud specs turn each intent into alarms (CloudWatch) or alert policies (Cloud
+# Monitoring); the platform creates them and `phase-mirror verify-alarms` expects them.
 
 
 class AlarmKind(StrEnum):
@@ -312,83 +277,44 @@ class AlarmKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class AlarmSpec:
-    """One alarm or alert policy of a stack."""
-
-    #: CloudWatch alarm name (AWS) or alert policy display name (GCP).
-    name: str
-    #: The name without the stack prefix (the platform's logical resource names use it).
+class AlarmIntent:
+    #: The stack-independent name (alarm names are `{prefix}-{key}` or derived from it).
     key: str
     kind: AlarmKind
-    #: THROTTLE alarms on AWS: the durable table and the operation watched.
-    store: StoreSpec | None = None
-    operation: ThrottleOperation | None = None
-    #: METRIC alarms: the catalog metric.
+    description: str
+    #: Fires when the period's sum is strictly greater than this.
+    threshold: float
+    period_seconds: int = 300
+    #: METRIC intents: the catalog metric watched.
     metric: MetricSpec | None = None
 
 
-def throttle_alarm_name(prefix: str, spec: StoreSpec, operation: ThrottleOperation) -> str:
-    return f"{prefix}-{spec.name}-{operation}-throttles"
+#: Database throttling per 5 minutes above which an alarm fires (seed: > 10).
+STORE_THROTTLING = AlarmIntent(
+    "throttles",
+    AlarmKind.THROTTLE,
+    "The database refused (throttled) more than 10 requests in 5 minutes.",
+    threshold=10,
+    period_seconds=300,
+)
 
-
-def metric_alarm_name(prefix: str, spec: MetricSpec) -> str:
-    return f"{prefix}-{kebab(spec.name)}"
-
-
-def system_health_alarm_name(prefix: str) -> str:
-    return f"{prefix}-{SYSTEM_HEALTH}"
-
-
-def aws_alarms(prefix: str) -> tuple[AlarmSpec, ...]:
-    """The CloudWatch metric alarms of a stack: read and write throttles on every durable
-    table, then one per catalog metric (the system-health composite watches all of them)."""
-    throttles = (
-        AlarmSpec(
-            throttle_alarm_name(prefix, spec, operation),
-            f"{spec.name}-{operation}-throttles",
-            AlarmKind.THROTTLE,
-            store=spec,
-            operation=operation,
+ALARM_INTENTS: tuple[AlarmIntent, ...] = (
+    STORE_THROTTLING,
+    *(
+        AlarmIntent(
+            kebab(spec.name),
+            AlarmKind.METRIC,
+            spec.description,
+            threshold=spec.alarm_threshold,
+            period_seconds=spec.period_seconds,
+            metric=spec,
         )
-        for spec in durable_stores()
-        for operation in THROTTLE_OPERATIONS
-    )
-    metrics = (
-        AlarmSpec(metric_alarm_name(prefix, spec), kebab(spec.name), AlarmKind.METRIC, metric=spec)
         for spec in METRICS.values()
-    )
-    return (*throttles, *metrics)
+    ),
+)
 
-
-def alarm_topic_name(prefix: str) -> str:
-    """The SNS topic every AWS alarm notifies (KMS-encrypted; e-mail subscription)."""
-    return f"{prefix}-alarms"
-
-
-def aws_system_health_alarm(prefix: str) -> AlarmSpec:
-    return AlarmSpec(system_health_alarm_name(prefix), SYSTEM_HEALTH, AlarmKind.SYSTEM_HEALTH)
-
-
-def aws_system_health_rule(prefix: str) -> str:
-    """The composite alarm's rule: in ALARM when any of the stack's metric alarms is."""
-    return " OR ".join(f'ALARM("{alarm.name}")' for alarm in aws_alarms(prefix))
-
-
-def gcp_alert_policies(prefix: str) -> tuple[AlarmSpec, ...]:
-    """The GCP alert policies with one condition each: one per catalog metric (on its
-    log-based metric), then Firestore throttling."""
-    metrics = (
-        AlarmSpec(f"{prefix} {kebab(spec.name)}", kebab(spec.name), AlarmKind.METRIC, metric=spec)
-        for spec in METRICS.values()
-    )
-    throttle = AlarmSpec(f"{prefix} {GCP_THROTTLE_ALERT}", GCP_THROTTLE_ALERT, AlarmKind.THROTTLE)
-    return (*metrics, throttle)
-
-
-def gcp_system_health_policy(prefix: str) -> AlarmSpec:
-    """The policy combining every condition of `gcp_alert_policies` (Cloud Monitoring has no
-    composite policies)."""
-    return AlarmSpec(f"{prefix} {SYSTEM_HEALTH}", SYSTEM_HEALTH, AlarmKind.SYSTEM_HEALTH)
+#: The alarm that fires when any other alarm of the stack does.
+SYSTEM_HEALTH = "system-health"
 
 
 def validate_prefix(prefix: str) -> str:
@@ -399,33 +325,6 @@ def validate_prefix(prefix: str) -> str:
             "starting with a letter (e.g. 'phase-mirror-staging')"
         )
     return prefix
-
-
-IndexOrder = Literal["ASCENDING", "DESCENDING"]
-
-
-@dataclass(frozen=True)
-class FirestoreIndex:
-    """A Firestore composite index on collection `{prefix}-{store}`: equality on `hash_field`,
-    ordered by `range_field`. Firestore serves `where(h == x).order_by(r)` only from such an
-    index, one per sort direction (the emulator needs none, production does)."""
-
-    store: Store
-    hash_field: str
-    range_field: str
-    order: IndexOrder
-
-
-def firestore_indexes(spec: StoreSpec) -> tuple[FirestoreIndex, ...]:
-    """Composite indexes the `Table.query` of this store needs, derived from its keys and indexes."""
-    pairs = [(spec.hash_key, spec.range_key)] + [(i.hash_key, i.range_key) for i in spec.indexes]
-    orders: tuple[IndexOrder, ...] = ("ASCENDING", "DESCENDING")
-    return tuple(
-        FirestoreIndex(spec.store, hash_key.name, range_key.name, order)
-        for hash_key, range_key in pairs
-        if range_key is not None
-        for order in orders
-    )
 
 
 def durable_stores() -> list[StoreSpec]:

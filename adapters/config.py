@@ -16,44 +16,23 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
+from .aws.url import URL_SPEC as AWS_URL
 from .catalog import validate_prefix
 from .errors import Misconfigured
+from .gcp.url import URL_SPEC as GCP_URL
+from .local.url import URL_SPEC as LOCAL_URL
+from .local.url import default_data_dir
+from .urls import UrlSpec
 
 ENV_BACKEND = "PHASE_MIRROR_BACKEND"
 ENV_STACK_OUTPUTS = "PHASE_MIRROR_STACK_OUTPUTS"
-ENV_HOME = "PHASE_MIRROR_HOME"
 STACK_OUTPUT_BACKEND_URL = "backendUrl"
 
-SCHEMES = ("local", "aws", "gcp")
-
-#: Query parameters each scheme understands; anything else is a typo we report.
-KNOWN_PARAMS: dict[str, frozenset[str]] = {
-    "local": frozenset({"durability"}),
-    "aws": frozenset({"region", "prefix", "endpoint", "profile", "kms_key", "bucket"}),
-    "gcp": frozenset(
-        {
-            "prefix",
-            "location",
-            "database",
-            "transport",
-            "firestore_endpoint",
-            "storage_endpoint",
-            "secretmanager_endpoint",
-            "kms_endpoint",
-            "bucket",
-        }
-    ),
-}
-
-
-def default_data_dir() -> Path:
-    """`$PHASE_MIRROR_HOME`, else `$XDG_DATA_HOME/phase-mirror`, else `~/.local/share/phase-mirror`."""
-    if home := os.environ.get(ENV_HOME):
-        return Path(home).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / "phase-mirror"
+#: Each backend's URL spec (scheme, parameters, example, location), declared in its own
+#: package (`adapters/<backend>/url.py`, no SDK imported); this module only parses generically.
+URL_SPECS: dict[str, UrlSpec] = {spec.scheme: spec for spec in (LOCAL_URL, AWS_URL, GCP_URL)}
 
 
 @dataclass(frozen=True)
@@ -67,10 +46,7 @@ class BackendSetting:
 
     @property
     def url(self) -> str:
-        query = f"?{urlencode(self.params)}" if self.params else ""
-        if self.scheme == "local":
-            return f"local://{self.location}{query}"
-        return f"{self.scheme}://{self.location}{query}"
+        return URL_SPECS[self.scheme].url(self.location, self.params)
 
     def param(self, name: str, default: str | None = None) -> str | None:
         return self.params.get(name, default)
@@ -80,7 +56,7 @@ class BackendSetting:
         if not value:
             raise Misconfigured(
                 f"backend setting from {self.source} ({self.url}) needs '{name}=...'; "
-                f"e.g. {_example(self.scheme)}"
+                f"e.g. {URL_SPECS[self.scheme].example}"
             )
         return value
 
@@ -93,44 +69,29 @@ class BackendSetting:
             raise Misconfigured(f"{error} (in {self.source})") from None
 
 
-def _example(scheme: str) -> str:
-    return {
-        "local": "local:///var/lib/phase-mirror",
-        "aws": "aws://?region=us-east-1&prefix=phase-mirror-staging",
-        "gcp": "gcp://my-project?prefix=phase-mirror-staging&location=us-central1",
-    }[scheme]
-
-
 def parse_backend_url(url: str, *, source: str = "--backend") -> BackendSetting:
     """Parse and validate a backend URL; `Misconfigured` names the source and the fix."""
     text = url.strip()
     parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in SCHEMES:
+    spec = URL_SPECS.get(parts.scheme.lower())
+    if spec is None:
         raise Misconfigured(
             f"{source}={url!r}: unknown backend scheme {parts.scheme or '(none)'!r}; "
-            f"use one of {', '.join(s + '://' for s in SCHEMES)} e.g. {_example('local')}"
+            f"use one of {', '.join(s + '://' for s in URL_SPECS)} e.g. {LOCAL_URL.example}"
         )
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    unknown = sorted(set(params) - KNOWN_PARAMS[scheme])
+    unknown = sorted(set(params) - spec.params)
     if unknown:
         raise Misconfigured(
-            f"{source}={url!r}: unknown parameter(s) {', '.join(unknown)} for {scheme}://; "
-            f"known: {', '.join(sorted(KNOWN_PARAMS[scheme]))}"
+            f"{source}={url!r}: unknown parameter(s) {', '.join(unknown)} for {spec.scheme}://; "
+            f"known: {', '.join(sorted(spec.params))}"
         )
-    if scheme == "local":
-        location = (parts.netloc + parts.path) or str(default_data_dir())
-        location = str(Path(location).expanduser())
-    elif scheme == "gcp":
-        location = parts.netloc
-        if not location:
-            raise Misconfigured(
-                f"{source}={url!r}: gcp:// needs a project id, e.g. {_example('gcp')}"
-            )
-    else:
-        location = parts.netloc
-    setting = BackendSetting(scheme, location, params, source)
-    if scheme != "local":
+    try:
+        location = spec.parse_location(parts.netloc, parts.path)
+    except ValueError as error:
+        raise Misconfigured(f"{source}={url!r}: {error}, e.g. {spec.example}") from None
+    setting = BackendSetting(spec.scheme, location, params, source)
+    if "prefix" in spec.params:
         setting.prefix  # noqa: B018 - validates early, with the source in the message
     return setting
 
@@ -158,4 +119,4 @@ def resolve_setting(explicit: str | None = None) -> BackendSetting:
         return parse_backend_url(env, source=ENV_BACKEND)
     if outputs := os.environ.get(ENV_STACK_OUTPUTS):
         return from_stack_outputs(Path(outputs))
-    return BackendSetting("local", str(default_data_dir()), {}, "default")
+    return BackendSetting(LOCAL_URL.scheme, str(default_data_dir()), {}, "default")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.aws.driver import AwsDriver
+from adapters.aws.spec import ssm_parameter_name
 from adapters.backend import Backend, assemble
 from adapters.catalog import SECRETS, STORES, Secret, Store
 from adapters.clock import SystemClock
@@ -215,7 +216,7 @@ def _cases(backend: Backend, driver: AwsDriver) -> list[Case]:
         )
 
     backend.secrets.put(Secret.REDACTION_KEY, "a" * 64)
-    parameter = SECRETS[Secret.REDACTION_KEY].ssm_parameter_name(prefix)
+    parameter = ssm_parameter_name(SECRETS[Secret.REDACTION_KEY], prefix)
 
     def secret(i: int) -> None:
         backend.secrets.current(Secret.REDACTION_KEY)
@@ -286,7 +287,7 @@ def run() -> None:
         url = f"aws://?region=us-east-1&prefix=pm-bench&endpoint={endpoint}"
         setting = parse_backend_url(url)
         driver = AwsDriver(setting, SystemClock())
-        driver.provision()
+        driver.operator.provision()
         backend = assemble(setting, driver, driver.clock)
         compare(
             "aws backend vs raw boto3 on moto (same client, same run, interleaved)",

@@ -56,7 +56,7 @@ def run() -> None:
         backend = open_backend(emulators.url(f"pmbench{secrets.token_hex(2)}"))
         driver = backend.driver
         assert isinstance(driver, GcpDriver)
-        failed = [c for c in driver.bootstrap(verify_only=False) if not c.ok]
+        failed = [c for c in driver.operator.bootstrap(verify_only=False) if not c.ok]
         if failed:
             raise SystemExit(f"bench gcp: bootstrap failed: {failed}")
         _operations(backend, driver)

@@ -14,12 +14,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..backend import Check
-from ..catalog import SECRETS, STORES, TTL_ATTRIBUTE, KeyAttr, Secret, StoreSpec
+from ..catalog import SECRETS
 from ..errors import StoreError
+from ..operations import Check
 from .errors import BOOTSTRAP_HINT, Resource, error_code, mapped
 from .secrets import disabled_label
 from .session import AwsTarget, Clients
+from .spec import DynamoTable, KeySchema, Parameter, aws_stack
 
 _TABLE_FIX_SCHEMA = (
     "a table's keys cannot change in place: export its items, delete the table, recreate it "
@@ -31,16 +32,17 @@ class AwsDoctor:
     def __init__(self, clients: Clients, target: AwsTarget) -> None:
         self._clients = clients
         self._target = target
+        self._stack = aws_stack(target.prefix)
 
     def run(self) -> list[Check]:
         identity = self._identity()
         if not identity.ok:  # nothing else can be checked without a working endpoint
             return [identity]
         checks = [identity]
-        for spec in STORES.values():
+        for spec in self._stack.tables:
             checks.extend(self._table_checks(spec))
         checks.extend(self._key_checks())
-        checks.extend(self._parameter_check(secret) for secret in SECRETS)
+        checks.extend(self._parameter_check(parameter) for parameter in self._stack.parameters)
         checks.append(self._bucket_check())
         return checks
 
@@ -51,15 +53,14 @@ class AwsDoctor:
         try:
             return check()
         except StoreError as error:
-            return Check(name, False, str(error), fix)
+            return Check.failed(name, str(error), fix)
 
     def _identity(self) -> Check:
         def check() -> Check:
             with mapped(self._target, Resource("STS endpoint", self._target.region, "aws")):
                 who = self._clients.generic("sts").get_caller_identity()
-            return Check(
+            return Check.passed(
                 "aws credentials",
-                True,
                 f"account {who['Account']} as {who['Arn']} in {self._target.where()}",
             )
 
@@ -72,9 +73,9 @@ class AwsDoctor:
 
     # -- tables
 
-    def _table_checks(self, spec: StoreSpec) -> list[Check]:
-        table = spec.physical_name(self._target.prefix)
-        resource = Resource("DynamoDB table", table, spec.name)
+    def _table_checks(self, spec: DynamoTable) -> list[Check]:
+        table = spec.name
+        resource = Resource("DynamoDB table", table, spec.store.name)
         name = f"table {table}"
         try:
             with mapped(self._target, resource):
@@ -84,13 +85,13 @@ class AwsDoctor:
                     if error_code(error) != "ResourceNotFoundException":
                         raise
                     return [
-                        Check(name, False, f"missing in {self._target.where()}", BOOTSTRAP_HINT)
+                        Check.failed(name, f"missing in {self._target.where()}", BOOTSTRAP_HINT)
                     ]
         except StoreError as error:
-            return [Check(name, False, str(error), BOOTSTRAP_HINT)]
+            return [Check.failed(name, str(error), BOOTSTRAP_HINT)]
         problems = _schema_problems(spec, described)
         checks = [
-            Check(
+            Check.verdict(
                 name,
                 not problems,
                 "; ".join(problems)
@@ -98,27 +99,31 @@ class AwsDoctor:
                 _TABLE_FIX_SCHEMA,
             )
         ]
-        if spec.ttl_attribute is not None:
+        if (attribute := spec.ttl_attribute) is not None:
             checks.append(
-                self._guard(f"ttl {table}", _ttl_fix(table), lambda: self._ttl(table, resource))
+                self._guard(
+                    f"ttl {table}",
+                    _ttl_fix(table, attribute),
+                    lambda: self._ttl(table, attribute, resource),
+                )
             )
-        if spec.durable:
+        if spec.pitr:
             checks.append(
                 self._guard(f"pitr {table}", _pitr_fix(table), lambda: self._pitr(table, resource))
             )
         return checks
 
-    def _ttl(self, table: str, resource: Resource) -> Check:
+    def _ttl(self, table: str, expected: str, resource: Resource) -> Check:
         with mapped(self._target, resource):
             described = self._clients.dynamodb.describe_time_to_live(TableName=table)
         ttl = described.get("TimeToLiveDescription", {})
         status = ttl.get("TimeToLiveStatus", "DISABLED")
         attribute = ttl.get("AttributeName")
-        ok = status in ("ENABLED", "ENABLING") and attribute == TTL_ATTRIBUTE
+        ok = status in ("ENABLED", "ENABLING") and attribute == expected
         detail = f"TTL {status} on {attribute!r}" if attribute else f"TTL {status}"
         if not ok:
-            detail += f"; the catalog expects TTL on {TTL_ATTRIBUTE!r}"
-        return Check(f"ttl {table}", ok, detail, _ttl_fix(table))
+            detail += f"; the catalog expects TTL on {expected!r}"
+        return Check.verdict(f"ttl {table}", ok, detail, _ttl_fix(table, expected))
 
     def _pitr(self, table: str, resource: Resource) -> Check:
         with mapped(self._target, resource):
@@ -129,7 +134,7 @@ class AwsDoctor:
         detail = f"point-in-time recovery {status}"
         if not ok:
             detail += " on a durable table"
-        return Check(f"pitr {table}", ok, detail, _pitr_fix(table))
+        return Check.verdict(f"pitr {table}", ok, detail, _pitr_fix(table))
 
     # -- KMS
 
@@ -141,10 +146,10 @@ class AwsDoctor:
             with mapped(self._target, resource):
                 meta = self._clients.kms.describe_key(KeyId=key_id)["KeyMetadata"]
         except StoreError as error:
-            return [Check(f"kms key {key_id}", False, str(error), fix)]
+            return [Check.failed(f"kms key {key_id}", str(error), fix)]
         state = meta.get("KeyState", "Unknown")
         checks = [
-            Check(
+            Check.verdict(
                 f"kms key {key_id}",
                 state == "Enabled",
                 f"{meta['Arn']} is {state}",
@@ -159,7 +164,7 @@ class AwsDoctor:
             with mapped(self._target, resource):
                 status = self._clients.kms.get_key_rotation_status(KeyId=meta["KeyId"])
             on = bool(status.get("KeyRotationEnabled"))
-            return Check(
+            return Check.verdict(
                 f"kms key rotation {key_id}",
                 on,
                 "automatic rotation on" if on else "automatic rotation OFF",
@@ -171,9 +176,9 @@ class AwsDoctor:
 
     # -- SSM
 
-    def _parameter_check(self, secret: Secret) -> Check:
-        spec = SECRETS[secret]
-        name = spec.ssm_parameter_name(self._target.prefix)
+    def _parameter_check(self, parameter: Parameter) -> Check:
+        spec, secret = SECRETS[parameter.secret], parameter.secret
+        name = parameter.name
         check_name = f"parameter {name}"
 
         def check() -> Check:
@@ -182,9 +187,8 @@ class AwsDoctor:
                 history = self._history(name)
             latest = max(history, key=lambda entry: int(entry["Version"]))
             if latest.get("Type") != "SecureString":
-                return Check(
+                return Check.failed(
                     check_name,
-                    False,
                     f"type {latest.get('Type')}, not SecureString: stored unencrypted",
                     f"delete it and recreate it as SecureString with --key-id {self._target.key_id} "
                     "('pulumi up' does)",
@@ -195,15 +199,14 @@ class AwsDoctor:
                 if disabled_label(entry["Version"]) not in set(entry.get("Labels") or ())
             ]
             if not values:
-                return Check(
+                return Check.failed(
                     check_name,
-                    False,
                     "SecureString, but every version is disabled: the service fails closed",
                     f"set a new value with 'phase-mirror rotate-secret {secret.value}'",
                 )
             newest = max(values, key=lambda entry: int(entry["Version"]))
             shaped = re.fullmatch(spec.value_pattern, str(newest.get("Value", ""))) is not None
-            return Check(
+            return Check.verdict(
                 check_name,
                 shaped,
                 f"SecureString, current version {newest['Version']}"
@@ -240,15 +243,14 @@ class AwsDoctor:
                     self._clients.s3.head_bucket(Bucket=bucket)
                 except ClientError as error:
                     if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
-                        return Check(
+                        return Check.failed(
                             name,
-                            False,
                             f"missing in {self._target.where()}",
                             f"{BOOTSTRAP_HINT}; or set bucket= to the stack's bucket",
                         )
                     raise
                 status = self._clients.s3.get_bucket_versioning(Bucket=bucket).get("Status")
-            return Check(
+            return Check.verdict(
                 name,
                 status == "Enabled",
                 f"versioning {status or 'never enabled'}",
@@ -258,10 +260,10 @@ class AwsDoctor:
         return self._guard(name, BOOTSTRAP_HINT, check)
 
 
-def _ttl_fix(table: str) -> str:
+def _ttl_fix(table: str, attribute: str) -> str:
     return (
         f"aws dynamodb update-time-to-live --table-name {table} --time-to-live-specification "
-        f"Enabled=true,AttributeName={TTL_ATTRIBUTE} (or 'pulumi up')"
+        f"Enabled=true,AttributeName={attribute} (or 'pulumi up')"
     )
 
 
@@ -272,36 +274,32 @@ def _pitr_fix(table: str) -> str:
     )
 
 
-def _schema_problems(spec: StoreSpec, described: Any) -> list[str]:
-    """Differences between a described table and the catalog's keys and indexes."""
+def _schema_problems(spec: DynamoTable, described: Any) -> list[str]:
+    """Differences between a described table and its spec's keys and indexes."""
     types = {
         a["AttributeName"]: a["AttributeType"] for a in described.get("AttributeDefinitions", [])
     }
     problems = []
 
-    def keys_problem(
-        what: str, schema: list[Any], hash_key: KeyAttr, range_key: KeyAttr | None
-    ) -> None:
+    def keys_problem(what: str, schema: list[Any], keys: KeySchema) -> None:
         actual = [(k["AttributeName"], k["KeyType"], types.get(k["AttributeName"])) for k in schema]
-        expected = [(hash_key.name, "HASH", hash_key.type)]
-        if range_key is not None:
-            expected.append((range_key.name, "RANGE", range_key.type))
+        expected = [(name, kind, spec.attributes[name]) for name, kind in keys.elements()]
         if sorted(actual) != sorted(expected):
             problems.append(f"{what} keys {_show(actual)}, catalog {_show(expected)}")
 
-    keys_problem("table", described.get("KeySchema", []), spec.hash_key, spec.range_key)
+    keys_problem("table", described.get("KeySchema", []), spec.keys)
     indexes = {i["IndexName"]: i for i in described.get("GlobalSecondaryIndexes", [])}
     for index in spec.indexes:
         found = indexes.pop(index.name, None)
         if found is None:
             problems.append(f"global secondary index {index.name!r} missing")
             continue
-        keys_problem(
-            f"index {index.name!r}", found.get("KeySchema", []), index.hash_key, index.range_key
-        )
+        keys_problem(f"index {index.name!r}", found.get("KeySchema", []), index.keys)
         projection = found.get("Projection", {}).get("ProjectionType")
-        if projection != "ALL":
-            problems.append(f"index {index.name!r} projects {projection}, catalog needs ALL")
+        if projection != index.projection:
+            problems.append(
+                f"index {index.name!r} projects {projection}, catalog needs {index.projection}"
+            )
     return problems
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..backend import Check, Feature
+from ..backend import Feature
 from ..catalog import BucketSpec, StoreSpec
 from ..clock import Clock
 from ..config import BackendSetting
-from ..errors import Misconfigured, Unsupported
+from ..errors import Unsupported
 from ..metrics import LogMetricsSink, emf_line
+from ..operations import Check
+from ..stores.secrets import VersionedSecretStore
 from .doctor import AwsDoctor
 from .keys import KmsKeyWrapper
 from .objects import S3ObjectStore
-from .ops import AwsOps
-from .provision import Provisioner
-from .secrets import SsmSecretStore
+from .operator import AwsOperator
+from .secrets import SsmSecretVersions
 from .session import AwsTarget, Clients, Tuning, resolve_target
 from .table import DynamoTable
 
@@ -43,8 +44,8 @@ class AwsDriver:
     def key_wrapper(self) -> KmsKeyWrapper:
         return KmsKeyWrapper(self.clients, self.target)
 
-    def secret_store(self) -> SsmSecretStore:
-        return SsmSecretStore(self.clients, self.target, self.clock)
+    def secret_store(self) -> VersionedSecretStore:
+        return VersionedSecretStore(SsmSecretVersions(self.clients, self.target, self.clock))
 
     def object_store(self, bucket: BucketSpec) -> S3ObjectStore:
         return S3ObjectStore(self.clients, self.target, self.clock, bucket)
@@ -57,37 +58,10 @@ class AwsDriver:
     def doctor(self) -> list[Check]:
         return AwsDoctor(self.clients, self.target).run()
 
-    def bootstrap(self, verify_only: bool = False) -> list[Check]:
-        """Create the catalog's resources, then check them; only where no table exists yet."""
-        if verify_only:
-            return self.doctor()
-        provisioner = Provisioner(self.clients, self.target, self.clock)
-        existing = provisioner.existing_tables()
-        if existing:
-            raise Misconfigured(
-                f"refusing to bootstrap: {len(existing)} catalog table(s) with prefix "
-                f"{self.target.prefix!r} already exist in {self.target.where()} (e.g. "
-                f"{existing[0]}); this stack is provisioned already. Check it with "
-                "'phase-mirror bootstrap --verify-only' (or 'phase-mirror doctor'), change it "
-                "with 'pulumi up', or pick another prefix="
-            )
-        return (
-            provisioner.create_all()
-            + AwsOps(self.clients, self.target).create_alarms()
-            + self.doctor()
-        )
-
-    def provision(self) -> list[Check]:
-        """Create whatever is missing, keeping what exists (tests and benchmarks)."""
-        return Provisioner(self.clients, self.target, self.clock).create_all()
-
-    def verify_pitr(self) -> list[Check]:
-        """`phase-mirror verify-pitr`: point-in-time recovery on every durable table."""
-        return AwsOps(self.clients, self.target).verify_pitr()
-
-    def verify_alarms(self, simulate: bool = False, timeout: float = 120.0) -> list[Check]:
-        """`phase-mirror verify-alarms`: every catalog alarm present, quiet and notifying."""
-        return AwsOps(self.clients, self.target).verify_alarms(simulate, timeout)
+    @property
+    def operator(self) -> AwsOperator:
+        """bootstrap, verify-pitr and verify-alarms (adapters/aws/operator.py)."""
+        return AwsOperator(self.clients, self.target, self.clock)
 
     def sweep_expired(self) -> int:
         raise Unsupported("the aws backend deletes expired items with DynamoDB's native TTL")

@@ -1,6 +1,7 @@
 """Create the catalog's AWS resources on an emulator or a dev account (`phase-mirror bootstrap`).
 
-Production stacks come from Pulumi (`platform/`), which reads the same catalog. This is the
+Production stacks come from Pulumi (`platform/`), which renders the same spec records
+(adapters/aws/spec.py). This is the
 short path for moto, LocalStack or a sandbox account: a KMS key with rotation and the stack's
 alias, every table with its indexes, TTL, point-in-time recovery on durable tables and
 encryption with that key, one SecureString parameter per secret with a random first value (as
@@ -17,21 +18,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..backend import Check
-from ..catalog import (
-    BASELINES_BUCKET,
-    SECRETS,
-    STORES,
-    TTL_ATTRIBUTE,
-    KeyAttr,
-    Secret,
-    StoreSpec,
-)
 from ..clock import Clock
 from ..errors import Misconfigured
+from ..operations import Check
 from .errors import Resource, error_code, mapped
 from .secrets import describe
 from .session import AwsTarget, Clients
+from .spec import DynamoTable, KeySchema, Parameter, aws_stack
 
 TAGS = {"app": "phase-mirror", "managed-by": "phase-mirror bootstrap"}
 
@@ -41,13 +34,14 @@ class Provisioner:
         self._clients = clients
         self._target = target
         self._clock = clock
+        self._stack = aws_stack(target.prefix)
 
     def existing_tables(self) -> list[str]:
         """Catalog tables (with this prefix) that already exist."""
         found = []
-        for spec in STORES.values():
-            table = spec.physical_name(self._target.prefix)
-            with mapped(self._target, Resource("DynamoDB table", table, spec.name)):
+        for spec in self._stack.tables:
+            table = spec.name
+            with mapped(self._target, Resource("DynamoDB table", table, spec.store.name)):
                 try:
                     self._clients.dynamodb.describe_table(TableName=table)
                 except ClientError as error:
@@ -59,9 +53,9 @@ class Provisioner:
 
     def create_all(self) -> list[Check]:
         steps = [self.key()]
-        steps += [self.table(spec) for spec in STORES.values()]
-        steps += [self.table_settings(spec) for spec in STORES.values()]
-        steps += [self.parameter(secret) for secret in SECRETS]
+        steps += [self.table(spec) for spec in self._stack.tables]
+        steps += [self.table_settings(spec) for spec in self._stack.tables]
+        steps += [self.parameter(spec) for spec in self._stack.parameters]
         steps.append(self.bucket())
         return steps
 
@@ -74,7 +68,7 @@ class Provisioner:
         with mapped(self._target, resource):
             try:
                 meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
-                return Check(f"kms key {key_id}", True, f"kept existing {meta['Arn']}")
+                return Check.passed(f"kms key {key_id}", f"kept existing {meta['Arn']}")
             except ClientError as error:
                 if error_code(error) != "NotFoundException":
                     raise
@@ -92,20 +86,20 @@ class Provisioner:
             )["KeyMetadata"]
             kms.enable_key_rotation(KeyId=meta["KeyId"])
             kms.create_alias(AliasName=key_id, TargetKeyId=meta["KeyId"])
-        return Check(f"kms key {key_id}", True, f"created {meta['Arn']} with rotation on")
+        return Check.passed(f"kms key {key_id}", f"created {meta['Arn']} with rotation on")
 
     # -- DynamoDB
 
-    def table(self, spec: StoreSpec) -> Check:
-        table = spec.physical_name(self._target.prefix)
+    def table(self, spec: DynamoTable) -> Check:
+        table = spec.name
         request: dict[str, Any] = {
             "TableName": table,
             "AttributeDefinitions": [
                 {"AttributeName": name, "AttributeType": kind}
-                for name, kind in spec.attribute_definitions().items()
+                for name, kind in spec.attributes.items()
             ],
-            "KeySchema": _key_schema(spec.hash_key, spec.range_key),
-            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": _key_schema(spec.keys),
+            "BillingMode": spec.billing_mode,
             "SSESpecification": {
                 "Enabled": True,
                 "SSEType": "KMS",
@@ -117,26 +111,26 @@ class Provisioner:
             request["GlobalSecondaryIndexes"] = [
                 {
                     "IndexName": index.name,
-                    "KeySchema": _key_schema(index.hash_key, index.range_key),
-                    "Projection": {"ProjectionType": "ALL"},
+                    "KeySchema": _key_schema(index.keys),
+                    "Projection": {"ProjectionType": index.projection},
                 }
                 for index in spec.indexes
             ]
-        with mapped(self._target, Resource("DynamoDB table", table, spec.name)):
+        with mapped(self._target, Resource("DynamoDB table", table, spec.store.name)):
             try:
                 self._clients.dynamodb.create_table(**request)
             except ClientError as error:
                 if error_code(error) != "ResourceInUseException":
                     raise
-                return Check(f"table {table}", True, "kept existing table")
-        return Check(f"table {table}", True, "created")
+                return Check.passed(f"table {table}", "kept existing table")
+        return Check.passed(f"table {table}", "created")
 
-    def table_settings(self, spec: StoreSpec) -> Check:
+    def table_settings(self, spec: DynamoTable) -> Check:
         """Wait until the table is active, then turn on TTL and point-in-time recovery."""
-        table = spec.physical_name(self._target.prefix)
+        table = spec.name
         dynamodb = self._clients.dynamodb
         done = []
-        with mapped(self._target, Resource("DynamoDB table", table, spec.name)):
+        with mapped(self._target, Resource("DynamoDB table", table, spec.store.name)):
             dynamodb.get_waiter("table_exists").wait(
                 TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
             )
@@ -144,27 +138,29 @@ class Provisioner:
                 try:
                     dynamodb.update_time_to_live(
                         TableName=table,
-                        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+                        TimeToLiveSpecification={
+                            "Enabled": True,
+                            "AttributeName": spec.ttl_attribute,
+                        },
                     )
                 except ClientError as error:  # already enabled: AWS says ValidationException
                     if error_code(error) != "ValidationException":
                         raise
-                done.append(f"TTL on {TTL_ATTRIBUTE!r}")
-            if spec.durable:
+                done.append(f"TTL on {spec.ttl_attribute!r}")
+            if spec.pitr:
                 dynamodb.update_continuous_backups(
                     TableName=table,
                     PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
                 )
                 done.append("point-in-time recovery")
-        return Check(
-            f"settings {table}", True, ", ".join(done) or "nothing to set (no TTL, ephemeral)"
+        return Check.passed(
+            f"settings {table}", ", ".join(done) or "nothing to set (no TTL, ephemeral)"
         )
 
     # -- SSM
 
-    def parameter(self, secret: Secret) -> Check:
-        spec = SECRETS[secret]
-        name = spec.ssm_parameter_name(self._target.prefix)
+    def parameter(self, spec: Parameter) -> Check:
+        name = spec.name
         with mapped(self._target, Resource("SSM parameter", name, "secrets")):
             try:
                 self._clients.ssm.put_parameter(
@@ -173,13 +169,13 @@ class Provisioner:
                     Type="SecureString",
                     KeyId=self._target.key_id,
                     Overwrite=False,  # never replace a value that exists
-                    Description=describe(secret, self._clock.now().timestamp()),
+                    Description=describe(spec.secret, self._clock.now().timestamp()),
                 )
             except ClientError as error:
                 if error_code(error) != "ParameterAlreadyExists":
                     raise
-                return Check(f"parameter {name}", True, "kept existing parameter and its values")
-        return Check(f"parameter {name}", True, "created (SecureString, random first value)")
+                return Check.passed(f"parameter {name}", "kept existing parameter and its values")
+        return Check.passed(f"parameter {name}", "created (SecureString, random first value)")
 
     # -- S3
 
@@ -187,7 +183,7 @@ class Provisioner:
         bucket = self._target.bucket
         s3 = self._clients.s3
         detail = "created"
-        with mapped(self._target, Resource("S3 bucket", bucket, BASELINES_BUCKET.name)):
+        with mapped(self._target, Resource("S3 bucket", bucket, self._stack.bucket.spec.name)):
             request: dict[str, Any] = {"Bucket": bucket}
             if self._target.region != "us-east-1":
                 request["CreateBucketConfiguration"] = {"LocationConstraint": self._target.region}
@@ -236,21 +232,17 @@ class Provisioner:
                             "Status": "Enabled",
                             "Filter": {"Prefix": ""},
                             "NoncurrentVersionExpiration": {
-                                "NoncurrentDays": BASELINES_BUCKET.noncurrent_version_days
+                                "NoncurrentDays": self._stack.bucket.noncurrent_version_days
                             },
                         }
                     ]
                 },
             )
-        return Check(
+        return Check.passed(
             f"bucket {bucket}",
-            True,
             f"{detail}; versioning on, public access blocked, KMS-encrypted",
         )
 
 
-def _key_schema(hash_key: KeyAttr, range_key: KeyAttr | None) -> list[dict[str, str]]:
-    schema = [{"AttributeName": hash_key.name, "KeyType": "HASH"}]
-    if range_key is not None:
-        schema.append({"AttributeName": range_key.name, "KeyType": "RANGE"})
-    return schema
+def _key_schema(keys: KeySchema) -> list[dict[str, str]]:
+    return [{"AttributeName": name, "KeyType": kind} for name, kind in keys.elements()]

@@ -1,9 +1,10 @@
 """Versioned secrets in SSM Parameter Store (SecureString, encrypted with the stack's KMS key).
 
-One parameter per catalog secret (`SecretSpec.ssm_parameter_name`); every `put` is a new
+One parameter per catalog secret (`adapters.aws.spec.ssm_parameter_name`); every `put` is a new
 parameter version. Infrastructure (`pulumi up`, or `phase-mirror bootstrap` on a dev account)
-creates each parameter with a random first version, as the local backend does. Current and
-previous come from the parameter history; `disable` attaches a per-version label
+creates each parameter with a random first version, as the local backend does. Only the SSM
+calls live here; current, previous and the grace window are `adapters.stores.secrets`'s. Versions
+come from the parameter history; `disable` attaches a per-version label
 `disabled-<n>` (SSM cannot disable a version, and a label names one version only, hence one
 label per version).
 
@@ -21,10 +22,10 @@ from botocore.exceptions import ClientError
 
 from ..catalog import SECRETS, Secret
 from ..clock import Clock, from_epoch
-from ..errors import NotFound
 from ..ports import SecretVersion
 from .errors import Resource, error_code, mapped
 from .session import AwsTarget, Clients
+from .spec import ssm_parameter_name
 
 _CREATED_RE = re.compile(r"\(phase-mirror created_at=([0-9.]+)\)$")
 
@@ -38,20 +39,31 @@ def describe(secret: Secret, created: float) -> str:
     return f"{SECRETS[secret].description} (phase-mirror created_at={created:.3f})"
 
 
-class SsmSecretStore:
+class SsmSecretVersions:
+    """The secret driver (`adapters.stores.secrets.SecretVersions`) over SSM parameters."""
+
     def __init__(self, clients: Clients, target: AwsTarget, clock: Clock) -> None:
         self._clients = clients
         self._target = target
         self._clock = clock
 
     def parameter_name(self, secret: Secret) -> str:
-        return SECRETS[secret].ssm_parameter_name(self._target.prefix)
+        return ssm_parameter_name(SECRETS[secret], self._target.prefix)
+
+    def where(self, secret: Secret) -> str:
+        return f"SSM parameter {self.parameter_name(secret)}"
+
+    def set_by_hand(self, secret: Secret) -> str | None:
+        return (
+            f"aws ssm put-parameter --name {self.parameter_name(secret)} --type SecureString "
+            f"--key-id {self._target.key_id} --overwrite --value $(openssl rand -hex 32)"
+        )
 
     def _mapped(self, secret: Secret, key: object = None) -> Any:
         name = self.parameter_name(secret)
         return mapped(self._target, Resource("SSM parameter", name, "secrets"), key or name)
 
-    def put(self, secret: Secret, value: str) -> SecretVersion:
+    def add(self, secret: Secret, value: str) -> SecretVersion:
         name = self.parameter_name(secret)
         created = self._clock.now().timestamp()
         request: dict[str, Any] = {
@@ -91,7 +103,10 @@ class SsmSecretStore:
                 return entries
             request["NextToken"] = token
 
-    def versions(self, secret: Secret) -> list[SecretVersion]:
+    def versions(
+        self, secret: Secret, *, enabled_only: bool = False, limit: int | None = None
+    ) -> list[SecretVersion]:
+        """The parameter's whole history is one paginated read, so it is read in full."""
         with self._mapped(secret):
             history = self._history(self.parameter_name(secret))
         result = []
@@ -108,35 +123,15 @@ class SsmSecretStore:
                 )
             )
         result.sort(key=lambda v: int(v.version), reverse=True)
-        return result
+        if enabled_only:
+            result = [v for v in result if v.enabled]
+        return result[:limit]
 
-    def current(self, secret: Secret) -> SecretVersion:
-        enabled = [v for v in self.versions(secret) if v.enabled]
-        if not enabled:
-            name = self.parameter_name(secret)
-            raise NotFound(
-                f"SSM parameter {name} has no enabled version; set one with "
-                f"'phase-mirror rotate-secret {secret.value}' or 'aws ssm put-parameter --name "
-                f"{name} --type SecureString --key-id {self._target.key_id} --overwrite "
-                "--value $(openssl rand -hex 32)'",
-                store="secrets",
-                key=secret.value,
-            )
-        return enabled[0]
-
-    def previous(self, secret: Secret) -> SecretVersion | None:
-        enabled = [v for v in self.versions(secret) if v.enabled]
-        return enabled[1] if len(enabled) > 1 else None
-
-    def disable(self, secret: Secret, version: str) -> None:
-        if not (version.isascii() and version.isdigit()):
-            raise NotFound(
-                "no such secret version", store="secrets", key=f"{secret.value}@{version}"
-            )
+    def disable(self, secret: Secret, version: int) -> None:
         with self._mapped(secret, f"{secret.value}@{version}"):
             self._clients.ssm.label_parameter_version(
                 Name=self.parameter_name(secret),
-                ParameterVersion=int(version),
+                ParameterVersion=version,
                 Labels=[disabled_label(version)],
             )
 

@@ -19,9 +19,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
-from ..catalog import BASELINES_BUCKET, key_alias
+from ..catalog import BASELINES_BUCKET
 from ..config import BackendSetting
 from ..errors import Misconfigured
+from .spec import key_alias
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -27,7 +27,8 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import kms, secretmanager
 from google.cloud.firestore_v1.client import Client as FirestoreClient
 
-from .settings import SERVICES, GcpSettings, Service
+from .settings import GcpSettings
+from .url import SERVICES, Service
 
 #: Seconds spent retrying transient failures (5xx, connection refused) before `Unavailable`.
 RETRY_BUDGET = 3.0

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..backend import Check, Feature
+from ..backend import Feature
 from ..catalog import BucketSpec, StoreSpec
 from ..clock import Clock
 from ..config import BackendSetting
 from ..errors import Unsupported
 from ..metrics import LogMetricsSink, cloud_logging_line
-from . import provision
+from ..operations import Check
+from ..stores.secrets import VersionedSecretStore
+from . import doctor
 from .clients import GcpClients
 from .kms import CloudKmsKeyWrapper
 from .objects import GcsObjectStore
-from .ops import GcpOps
-from .secrets import SecretManagerStore
+from .operator import GcpOperator
+from .secrets import SecretManagerVersions
 from .settings import GcpSettings, parse_settings
 from .table import FirestoreTable
 
@@ -42,32 +44,24 @@ class GcpDriver:
     def key_wrapper(self) -> CloudKmsKeyWrapper:
         return CloudKmsKeyWrapper(self.clients)
 
-    def secret_store(self) -> SecretManagerStore:
-        return SecretManagerStore(self.clients)
+    def secret_store(self) -> VersionedSecretStore:
+        return VersionedSecretStore(SecretManagerVersions(self.clients))
 
     def object_store(self, bucket: BucketSpec) -> GcsObjectStore:
         return GcsObjectStore(self.clients, bucket)
 
     def metrics_sink(self) -> LogMetricsSink:
         # Structured JSON lines on stderr: Cloud Logging parses them into jsonPayload, and the
-        # platform's log-based metrics count them (catalog `MetricSpec.log_metric_name`).
+        # platform's log-based metrics count them (`adapters.gcp.spec.log_metric_name`).
         return LogMetricsSink(cloud_logging_line, clock=self.clock)
 
     def doctor(self) -> list[Check]:
-        return provision.doctor(self.clients)
+        return doctor.doctor(self.clients)
 
-    def bootstrap(self, verify_only: bool = False) -> list[Check]:
-        """Create what the catalog needs (on emulators only), then check it; `verify_only`
-        only checks."""
-        return provision.bootstrap(self.clients, verify_only=verify_only)
-
-    def verify_pitr(self) -> list[Check]:
-        """`phase-mirror verify-pitr`: point-in-time recovery on the Firestore database."""
-        return GcpOps(self.clients).verify_pitr()
-
-    def verify_alarms(self, simulate: bool = False, timeout: float = 120.0) -> list[Check]:
-        """`phase-mirror verify-alarms`: every catalog alert policy present and quiet."""
-        return GcpOps(self.clients).verify_alarms(simulate, timeout)
+    @property
+    def operator(self) -> GcpOperator:
+        """bootstrap, verify-pitr and verify-alarms (adapters/gcp/operator.py)."""
+        return GcpOperator(self.clients)
 
     def sweep_expired(self) -> int:
         raise Unsupported("Firestore deletes expired items itself (TTL policy on expireAt)")

@@ -1,8 +1,5 @@
-"""Versioned secrets on Secret Manager: one secret per catalog entry, one version per rotation.
-
-"Current" is the newest ENABLED version and "previous" the enabled one before it, so a rotation
-(add a version) keeps the old value valid until the grace window ends and the old version is
-disabled (never destroyed: data pseudonymized with an old salt stays explainable).
+"""Secret Manager calls for versioned secrets: one secret per catalog entry, one version per
+rotation. The semantics (current, previous, grace window) are `adapters.stores.secrets`'s.
 
 Secret Manager refuses to reveal a disabled version's payload, by design, so `versions()`
 reports disabled versions with an empty value.
@@ -28,17 +25,25 @@ _STORE = "secrets"
 _ENABLED = secretmanager.SecretVersion.State.ENABLED
 
 
-class SecretManagerStore:
+class SecretManagerVersions:
+    """The secret driver (`adapters.stores.secrets.SecretVersions`) over Secret Manager."""
+
     def __init__(self, clients: GcpClients) -> None:
         self._clients = clients
 
     def _path(self, secret: Secret) -> str:
         return self._clients.settings.secret_path(secret)
 
+    def where(self, secret: Secret) -> str:
+        return "secret"
+
+    def set_by_hand(self, secret: Secret) -> str | None:
+        return None
+
     def _missing(self, secret: Secret) -> str:
         return f"Secret Manager secret {self._path(secret)}"
 
-    def put(self, secret: Secret, value: str) -> SecretVersion:
+    def add(self, secret: Secret, value: str) -> SecretVersion:
         data = value.encode()
         with mapped(_STORE, secret.value, missing=self._missing(secret)):
             added = self._clients.secrets.add_secret_version(
@@ -51,7 +56,13 @@ class SecretManagerStore:
             )
         return SecretVersion(secret, _number(added.name), value, _utc(added.create_time))
 
-    def versions(self, secret: Secret) -> list[SecretVersion]:
+    def versions(
+        self, secret: Secret, *, enabled_only: bool = False, limit: int | None = None
+    ) -> list[SecretVersion]:
+        """Reads the payload of the listed enabled versions only (a disabled one's is withheld)."""
+        listed = self._listed(secret)
+        if enabled_only:
+            listed = [v for v in listed if v.state == _ENABLED]
         return [
             SecretVersion(
                 secret,
@@ -60,27 +71,10 @@ class SecretManagerStore:
                 _utc(v.create_time),
                 v.state == _ENABLED,
             )
-            for v in self._listed(secret)
+            for v in listed[:limit]
         ]
 
-    def current(self, secret: Secret) -> SecretVersion:
-        enabled = self._enabled(secret, 1)
-        if not enabled:
-            raise NotFound(
-                "secret has no enabled version; create one with "
-                f"'phase-mirror rotate-secret {secret.value}'",
-                store=_STORE,
-                key=secret.value,
-            )
-        return enabled[0]
-
-    def previous(self, secret: Secret) -> SecretVersion | None:
-        enabled = self._enabled(secret, 2)
-        return enabled[1] if len(enabled) > 1 else None
-
-    def disable(self, secret: Secret, version: str) -> None:
-        if not (version.isascii() and version.isdigit()):
-            raise NotFound("no such secret version", store=_STORE, key=f"{secret.value}@{version}")
+    def disable(self, secret: Secret, version: int) -> None:
         with mapped(_STORE, f"{secret.value}@{version}"):
             try:
                 self._clients.secrets.disable_secret_version(
@@ -95,16 +89,6 @@ class SecretManagerStore:
                 ) from None
 
     # -- helpers
-
-    def _enabled(self, secret: Secret, count: int) -> list[SecretVersion]:
-        """The newest `count` enabled versions, reading only their payloads."""
-        listed = [v for v in self._listed(secret) if v.state == _ENABLED][:count]
-        return [
-            SecretVersion(
-                secret, _number(v.name), self._access(secret, v.name), _utc(v.create_time)
-            )
-            for v in listed
-        ]
 
     def _listed(self, secret: Secret) -> list[Any]:
         """Every version's metadata, newest first."""

@@ -15,19 +15,12 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ..catalog import (
-    BASELINES_BUCKET,
-    GCP_CRYPTO_KEY,
-    SECRETS,
-    Secret,
-    StoreSpec,
-    gcp_key_ring,
-)
+from ..catalog import BASELINES_BUCKET, SECRETS, Secret, StoreSpec
 from ..config import BackendSetting
 from ..errors import Misconfigured
+from .spec import GCP_CRYPTO_KEY, gcp_key_ring, secret_manager_id
+from .url import SERVICES, Service
 
-Service = Literal["firestore", "storage", "secretmanager", "kms"]
-SERVICES: tuple[Service, ...] = ("firestore", "storage", "secretmanager", "kms")
 Transport = Literal["grpc", "rest"]
 
 DEFAULT_DATABASE = "(default)"
@@ -87,11 +80,15 @@ class GcpSettings:
         return f"{self.location_path}/keyRings/{self.key_ring_id}"
 
     @property
+    def crypto_key_id(self) -> str:
+        return GCP_CRYPTO_KEY
+
+    @property
     def crypto_key_path(self) -> str:
-        return f"{self.key_ring_path}/cryptoKeys/{GCP_CRYPTO_KEY}"
+        return f"{self.key_ring_path}/cryptoKeys/{self.crypto_key_id}"
 
     def secret_id(self, secret: Secret) -> str:
-        return SECRETS[secret].secret_manager_id(self.prefix)
+        return secret_manager_id(SECRETS[secret], self.prefix)
 
     def secret_path(self, secret: Secret) -> str:
         return f"projects/{self.project}/secrets/{self.secret_id(secret)}"

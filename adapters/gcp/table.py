@@ -1,7 +1,7 @@
 """The `Table` driver contract on Firestore (native mode), written once for every catalog store.
 
 Layout: collection `{prefix}-{store}`; document id derived from the key attributes (see
-`document_id`); the item's fields as document fields, plus `catalog.TTL_TIMESTAMP_FIELD` (a
+`document_id`); the item's fields as document fields, plus `spec.TTL_TIMESTAMP_FIELD` (a
 timestamp mirroring the numeric `ttl`, which Firestore TTL policies need) on items that expire.
 Expired items are filtered at read time with the driver's clock: Firestore deletes them lazily.
 
@@ -34,12 +34,13 @@ from google.cloud.firestore_v1.document import DocumentReference
 from google.cloud.firestore_v1.field_path import FieldPath
 from google.cloud.firestore_v1.query import Query
 
-from ..catalog import TTL_ATTRIBUTE, TTL_TIMESTAMP_FIELD, StoreSpec
+from ..catalog import TTL_ATTRIBUTE, StoreSpec
 from ..clock import Clock
 from ..errors import Conflict, Misconfigured, NotFound, Throttled
 from ..table import Item, Key, is_expired, key_of, range_matches
 from .clients import CALL_TIMEOUT, GcpClients
 from .errors import mapped
+from .spec import TTL_TIMESTAMP_FIELD
 
 T = TypeVar("T")
 

@@ -2,7 +2,3 @@
 
 Importing this package imports no cloud SDK.
 """
-
-from .driver import LocalDriver, open_driver
-
-__all__ = ["LocalDriver", "open_driver"]

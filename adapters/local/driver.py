@@ -7,15 +7,17 @@ import secrets
 import stat
 from pathlib import Path
 
-from ..backend import Check, Feature
+from ..backend import Feature
 from ..catalog import SECRETS, STORES, BucketSpec, StoreSpec
 from ..clock import Clock
 from ..config import BackendSetting
 from ..errors import Misconfigured
 from ..metrics import LogMetricsSink, cloud_logging_line
+from ..operations import Check
+from ..stores.secrets import VersionedSecretStore
 from .db import Database, mapped
 from .table import SqliteTable, create_statements
-from .vault import SCHEMA, LocalKeyWrapper, LocalObjectStore, LocalSecretStore
+from .vault import SCHEMA, LocalKeyWrapper, LocalObjectStore, LocalSecretVersions
 
 KEY_FILE = "master.key"
 DURABLE_DB = "durable.db"
@@ -70,9 +72,9 @@ class LocalDriver:
     def _provision_secrets(self) -> None:
         """Give each catalog secret a random first value, as `pulumi up` does on the clouds, so
         the embedded default works out of the box. Never touches a secret that has versions."""
-        store = self.secret_store()
+        versions = LocalSecretVersions(self.durable, self.clock)
         for secret in SECRETS:
-            store.put_if_absent(secret, secrets.token_hex(32))
+            versions.put_if_absent(secret, secrets.token_hex(32))
 
     def table(self, spec: StoreSpec) -> SqliteTable:
         if spec.name not in self._tables:
@@ -82,8 +84,8 @@ class LocalDriver:
     def key_wrapper(self) -> LocalKeyWrapper:
         return LocalKeyWrapper(self.data_dir / KEY_FILE)
 
-    def secret_store(self) -> LocalSecretStore:
-        return LocalSecretStore(self.durable, self.clock)
+    def secret_store(self) -> VersionedSecretStore:
+        return VersionedSecretStore(LocalSecretVersions(self.durable, self.clock))
 
     def object_store(self, bucket: BucketSpec) -> LocalObjectStore:
         return LocalObjectStore(self.durable, self.clock, bucket)
@@ -102,7 +104,7 @@ class LocalDriver:
 
     def _check_dir(self) -> Check:
         mode = stat.S_IMODE(self.data_dir.stat().st_mode)
-        return Check(
+        return Check.verdict(
             "data directory",
             mode & 0o077 == 0,
             f"{self.data_dir} (mode {mode:04o})",
@@ -112,12 +114,12 @@ class LocalDriver:
     def _check_key(self) -> Check:
         path = self.data_dir / KEY_FILE
         if not path.exists():
-            return Check(
-                "key file", True, f"{path} will be created on first encryption (mode 0600)"
+            return Check.passed(
+                "key file", f"{path} will be created on first encryption (mode 0600)"
             )
         mode = stat.S_IMODE(path.stat().st_mode)
         size = path.stat().st_size
-        return Check(
+        return Check.verdict(
             "key file",
             mode & 0o077 == 0 and size == 32,
             f"{path} (mode {mode:04o}, {size} bytes)",
@@ -136,9 +138,8 @@ class LocalDriver:
                 indexes = {row[1] for row in conn.execute(f'PRAGMA index_list("{spec.name}")')}
                 journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
         except Exception as error:  # doctor reports every failure instead of stopping
-            return Check(
+            return Check.failed(
                 f"store {spec.name}",
-                False,
                 str(error),
                 "run 'phase-mirror doctor' again after fixing the data directory",
             )
@@ -150,12 +151,18 @@ class LocalDriver:
             problems.append(f"missing indexes {sorted(missing_idx)}")
         if journal != "wal":
             problems.append(f"journal_mode={journal}, expected wal")
-        return Check(
+        return Check.verdict(
             f"store {spec.name}",
             not problems,
             "; ".join(problems) or f"{db.path.name}: keys, indexes and WAL as the catalog says",
             "move the data directory aside and let phase-mirror recreate it, then re-import exports",
         )
+
+    @property
+    def operator(self) -> None:
+        """Nothing to provision, back up point-in-time or alarm on: the schema is created
+        whenever the backend opens, and its data directory is backed up as files."""
+        return None
 
     def close(self) -> None:
         self.durable.close()

@@ -26,12 +26,35 @@ SCHEMA = [
 ]
 
 
-class LocalSecretStore:
+class LocalSecretVersions:
+    """The secret driver (`adapters.stores.secrets.SecretVersions`) over the `_secrets` table."""
+
+    #: (enabled only, limited) -> the query; built once, since `current` is a hot read.
+    _LIST = {
+        (enabled, limited): "SELECT version, value, created, enabled FROM _secrets WHERE name=?"
+        + (" AND enabled=1" if enabled else "")
+        + " ORDER BY version DESC"
+        + (" LIMIT ?" if limited else "")
+        for enabled in (False, True)
+        for limited in (False, True)
+    }
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
 
-    def put(self, secret: Secret, value: str) -> SecretVersion:
+    def versions(
+        self, secret: Secret, *, enabled_only: bool = False, limit: int | None = None
+    ) -> list[SecretVersion]:
+        sql = self._LIST[enabled_only, limit is not None]
+        args = (secret.value,) if limit is None else (secret.value, limit)
+        try:  # a hot read (every report, every pseudonym): no context manager
+            rows = self._db.connection().execute(sql, args).fetchall()
+        except sqlite3.Error as error:
+            raise map_error(error, "secrets", secret.value) from None
+        return [SecretVersion(secret, str(v), val, from_epoch(c), bool(e)) for v, val, c, e in rows]
+
+    def add(self, secret: Secret, value: str) -> SecretVersion:
         created = self._clock.now().timestamp()
         with self._db.transaction("secrets", secret.value) as conn:
             (latest,) = conn.execute(
@@ -54,58 +77,21 @@ class LocalSecretStore:
                 (secret.value, value, self._clock.now().timestamp()),
             )
 
-    def versions(self, secret: Secret) -> list[SecretVersion]:
-        with mapped("secrets", secret.value):
-            rows = (
-                self._db.connection()
-                .execute(
-                    "SELECT version, value, created, enabled FROM _secrets WHERE name=? "
-                    "ORDER BY version DESC",
-                    (secret.value,),
-                )
-                .fetchall()
-            )
-        return [SecretVersion(secret, str(v), val, from_epoch(c), bool(e)) for v, val, c, e in rows]
-
-    def current(self, secret: Secret) -> SecretVersion:
-        enabled = self._enabled(secret, limit=1)
-        if not enabled:
-            raise NotFound(
-                f"secret has no enabled version; create one with 'phase-mirror rotate-secret {secret.value}'",
-                store="secrets",
-                key=secret.value,
-            )
-        return enabled[0]
-
-    def previous(self, secret: Secret) -> SecretVersion | None:
-        enabled = self._enabled(secret, limit=2)
-        return enabled[1] if len(enabled) > 1 else None
-
-    def _enabled(self, secret: Secret, *, limit: int) -> list[SecretVersion]:
-        try:  # a hot read (every report, every pseudonym): no context manager
-            rows = (
-                self._db.connection()
-                .execute(
-                    "SELECT version, value, created FROM _secrets WHERE name=? AND enabled=1 "
-                    "ORDER BY version DESC LIMIT ?",
-                    (secret.value, limit),
-                )
-                .fetchall()
-            )
-        except sqlite3.Error as error:
-            raise map_error(error, "secrets", secret.value) from None
-        return [SecretVersion(secret, str(v), val, from_epoch(c)) for v, val, c in rows]
-
-    def disable(self, secret: Secret, version: str) -> None:
+    def disable(self, secret: Secret, version: int) -> None:
         with self._db.transaction("secrets", f"{secret.value}@{version}") as conn:
             cursor = conn.execute(
-                "UPDATE _secrets SET enabled=0 WHERE name=? AND version=?",
-                (secret.value, int(version)),
+                "UPDATE _secrets SET enabled=0 WHERE name=? AND version=?", (secret.value, version)
             )
             if cursor.rowcount == 0:
                 raise NotFound(
                     "no such secret version", store="secrets", key=f"{secret.value}@{version}"
                 )
+
+    def where(self, secret: Secret) -> str:
+        return "secret"
+
+    def set_by_hand(self, secret: Secret) -> str | None:
+        return None
 
 
 class LocalObjectStore:

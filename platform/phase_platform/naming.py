@@ -9,7 +9,9 @@ the service reads.
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlencode
+
+from adapters.aws.url import aws_backend_url
+from adapters.gcp.url import gcp_backend_url
 
 from .config import PlatformConfig
 
@@ -54,10 +56,13 @@ def gcp_pool_id(prefix: str) -> str:
 
 
 def backend_url(config: PlatformConfig) -> str:
-    """The backend setting the service reads (`adapters.config.parse_backend_url`)."""
+    """The backend setting the service reads, built by the backend's own URL spec
+    (`adapters/aws/url.py`, `adapters/gcp/url.py`) that `adapters.config` parses it with."""
     if config.cloud == "aws":
-        return "aws://?" + urlencode({"region": config.aws_region, "prefix": config.prefix})
-    query = urlencode(
-        {"prefix": config.prefix, "location": config.gcp_location, "database": config.prefix}
+        return aws_backend_url(region=config.aws_region, prefix=config.prefix)
+    return gcp_backend_url(
+        project=config.gcp_project,
+        prefix=config.prefix,
+        location=config.gcp_location,
+        database=config.prefix,
     )
-    return f"gcp://{config.gcp_project}?{query}"

@@ -1,9 +1,9 @@
 """`phase-mirror bootstrap [--verify-only]`: create a cloud backend's resources from the catalog.
 
 For emulators and dev accounts; production stacks come from `pulumi up`. The command is
-generic: it calls the selected driver's `bootstrap(verify_only)` when the driver has one
-(the driver refuses where the stack's tables already exist), and says there is nothing to do
-on the local backend, whose schema is created whenever it opens.
+generic: it calls the backend operator's `bootstrap(verify_only)` (aws, gcp; the AWS one
+refuses where the stack's tables already exist), and says there is nothing to do on the local
+backend, which has no operator: its schema is created whenever it opens.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
-from adapters.backend import Check
-
-from .common import EXIT_FAIL, EXIT_OK, backend_from
+from .common import EXIT_FAIL, EXIT_OK, backend_from, print_checks
 
 
 def register(subparsers: Any) -> None:
@@ -43,13 +40,16 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     backend = backend_from(args)
     try:
-        bootstrap: Callable[[bool], list[Check]] | None = getattr(backend.driver, "bootstrap", None)
-        if bootstrap is None:
-            print(_nothing_to_do(backend.name, backend.setting.url))
+        operator = backend.operator
+        if operator is None:
+            print(
+                f"{backend.name} backend ({backend.setting.url}): nothing to bootstrap; its "
+                "schema is created automatically whenever it opens"
+            )
             return EXIT_OK
         action = "verifying" if args.verify_only else "bootstrapping"
         print(f"{action} {backend.setting.url} ...", file=sys.stderr, flush=True)
-        checks = bootstrap(args.verify_only)
+        checks = operator.bootstrap(args.verify_only)
     finally:
         backend.close()
     failed = [c for c in checks if not c.ok]
@@ -58,23 +58,10 @@ def run(args: argparse.Namespace) -> int:
             "backend": backend.setting.url,
             "verify_only": args.verify_only,
             "ok": not failed,
-            "checks": [c.__dict__ for c in checks],
+            "checks": [c.as_dict() for c in checks],
         }
         print(json.dumps(report, indent=2))
     else:
-        print(f"backend: {backend.setting.url}  (from {backend.setting.source})")
-        for check in checks:
-            print(f"  [{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
-            if not check.ok and check.fix:
-                print(f"         fix: {check.fix}")
+        print_checks(backend, checks)
         print(f"{len(checks) - len(failed)} of {len(checks)} steps and checks ok")
     return EXIT_FAIL if failed else EXIT_OK
-
-
-def _nothing_to_do(name: str, url: str) -> str:
-    if name == "local":
-        return (
-            f"local backend ({url}): nothing to bootstrap; its schema is created automatically "
-            "whenever it opens"
-        )
-    return f"{name} backend ({url}): this backend has no bootstrap step; see docs/backends/"

@@ -18,6 +18,7 @@ from adapters.errors import (
     Throttled,
     Unavailable,
 )
+from adapters.operations import Check, CheckStatus
 
 # Exit codes (documented in docs/cli.md). 0-2 are the oracle's decision codes.
 EXIT_OK = 0
@@ -69,3 +70,16 @@ def backend_from(args: argparse.Namespace) -> Backend:
     if stack is not None:
         return open_backend(from_stack_outputs(stack))
     return open_backend(getattr(args, "backend", None))
+
+
+_LABELS = {CheckStatus.OK: "ok", CheckStatus.FAILED: "FAIL", CheckStatus.NOT_REPORTED: "n/a"}
+
+
+def print_checks(backend: Backend, checks: list[Check], title: str = "backend") -> None:
+    """The text report of doctor, bootstrap and verify-*: one line per check, its fix below a
+    failure. An unreported check (an emulator gap) is "n/a", neither ok nor FAIL."""
+    print(f"{title}: {backend.setting.url}  (from {backend.setting.source})")
+    for check in checks:
+        print(f"  [{_LABELS[check.status]}] {check.name}: {check.detail}")
+        if not check.ok and check.fix:
+            print(f"         fix: {check.fix}")

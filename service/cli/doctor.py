@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from adapters.backend import Check
+from adapters.operations import Check
 
-from .common import EXIT_FAIL, EXIT_OK, backend_from
+from .common import EXIT_FAIL, EXIT_OK, backend_from, print_checks
 
 
 def register(subparsers: Any) -> None:
@@ -35,11 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_as_json(backend.setting.url, backend.setting.source, checks), indent=2))
     else:
-        print(f"backend: {backend.setting.url}  (from {backend.setting.source})")
-        for check in checks:
-            print(f"  [{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
-            if not check.ok and check.fix:
-                print(f"         fix: {check.fix}")
+        print_checks(backend, checks)
         print(f"{len(checks) - len(failed)} of {len(checks)} checks passed")
     return EXIT_FAIL if failed else EXIT_OK
 
@@ -49,5 +45,5 @@ def _as_json(url: str, source: str, checks: list[Check]) -> dict[str, Any]:
         "backend": url,
         "source": source,
         "ok": all(c.ok for c in checks),
-        "checks": [c.__dict__ for c in checks],
+        "checks": [c.as_dict() for c in checks],
     }

@@ -1,10 +1,9 @@
 """`phase-mirror verify-pitr` and `verify-alarms`: is the stack recoverable and watched?
 
-Generic like `bootstrap`: each calls the selected driver's `verify_pitr()` /
-`verify_alarms(simulate, timeout)` when it has one (aws, gcp), and says there is nothing to
-verify on the local backend. A fact an emulator cannot report comes back as a passing check
-whose detail starts with NOT_REPORTED (the drivers only do that on emulator endpoints): it is
-shown as "n/a" and counted apart, never as verified.
+Generic like `bootstrap`: each calls the backend's operator (`adapters.operations.Operator`:
+aws, gcp), and says there is nothing to verify on the local backend, which has none. A fact an
+emulator cannot report comes back with the status NOT_REPORTED: it is shown as "n/a" and
+counted apart, never as verified and never as failed.
 """
 
 from __future__ import annotations
@@ -15,13 +14,18 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from adapters.backend import Backend, Check
+from adapters.backend import Backend
 from adapters.errors import Unsupported
+from adapters.operations import Check, CheckStatus, Operator
 
-from .common import EXIT_FAIL, EXIT_OK, UsageError, add_stack_option, backend_from
-
-#: The phrase the drivers start a detail with when the endpoint cannot report that fact.
-NOT_REPORTED = "not reported by this endpoint"
+from .common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    UsageError,
+    add_stack_option,
+    backend_from,
+    print_checks,
+)
 
 _EXIT_CODES = (
     "Exit codes: 0 nothing failed, 1 a check failed, 69 backend unreachable, 78 misconfigured."
@@ -102,8 +106,7 @@ def run_pitr(args: argparse.Namespace) -> int:
     return _verify(
         args,
         "verify-pitr",
-        "verify_pitr",
-        lambda verify: verify(),
+        lambda operator: operator.verify_pitr(),
         "the embedded backend has no point-in-time recovery to verify; back up its data "
         "directory instead (docs/runbooks/pitr-verification.md)",
     )
@@ -113,8 +116,7 @@ def run_alarms(args: argparse.Namespace) -> int:
     return _verify(
         args,
         "verify-alarms",
-        "verify_alarms",
-        lambda verify: verify(args.simulate, args.timeout),
+        lambda operator: operator.verify_alarms(args.simulate, args.timeout),
         "the embedded backend has no alarms; its metrics go to stderr as log lines",
     )
 
@@ -122,32 +124,27 @@ def run_alarms(args: argparse.Namespace) -> int:
 def _verify(
     args: argparse.Namespace,
     command: str,
-    method: str,
-    call: Callable[[Callable[..., list[Check]]], list[Check]],
+    call: Callable[[Operator], list[Check]],
     nothing: str,
 ) -> int:
     backend = backend_from(args)
     try:
-        verify: Callable[..., list[Check]] | None = getattr(backend.driver, method, None)
-        if verify is None:
+        operator = backend.operator
+        if operator is None:
             return _nothing_to_verify(args, command, backend, nothing)
         print(f"{command}: checking {backend.setting.url} ...", file=sys.stderr, flush=True)
         try:
-            checks = call(verify)
+            checks = call(operator)
         except Unsupported as error:
             raise UsageError(str(error)) from None
     finally:
         backend.close()
-    failed = [c for c in checks if not c.ok]
-    unreported = [c for c in checks if c.ok and c.detail.startswith(NOT_REPORTED)]
+    failed = [c for c in checks if c.status is CheckStatus.FAILED]
+    unreported = [c for c in checks if c.status is CheckStatus.NOT_REPORTED]
     if args.json:
         print(json.dumps(_report(command, backend, checks), indent=2))
     else:
-        print(f"{command}: {backend.setting.url}  (from {backend.setting.source})")
-        for check in checks:
-            print(f"  [{_status(check)}] {check.name}: {check.detail}")
-            if not check.ok and check.fix:
-                print(f"         fix: {check.fix}")
+        print_checks(backend, checks, title=command)
         verified = len(checks) - len(failed) - len(unreported)
         summary = f"{verified} verified, {len(failed)} failed"
         if unreported:
@@ -156,31 +153,15 @@ def _verify(
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def _status(check: Check) -> str:
-    if not check.ok:
-        return "FAIL"
-    return "n/a" if check.detail.startswith(NOT_REPORTED) else "ok"
-
-
 def _report(command: str, backend: Backend, checks: list[Check]) -> dict[str, Any]:
-    statuses = [_status(c) for c in checks]
     return {
         "command": command,
         "backend": backend.setting.url,
         "source": backend.setting.source,
-        "ok": "FAIL" not in statuses,
+        "ok": all(check.ok for check in checks),
         # True only if every check was answered by the endpoint (never on an emulator gap).
-        "verified": all(status == "ok" for status in statuses),
-        "checks": [
-            {
-                "name": check.name,
-                "status": {"ok": "ok", "FAIL": "failed", "n/a": "not-reported"}[status],
-                "ok": check.ok,
-                "detail": check.detail,
-                "fix": check.fix,
-            }
-            for check, status in zip(checks, statuses, strict=True)
-        ],
+        "verified": all(check.status is CheckStatus.OK for check in checks),
+        "checks": [{"status": check.status.value, **check.as_dict()} for check in checks],
     }
 
 

@@ -15,7 +15,7 @@ from adapters.catalog import BucketSpec, StoreSpec
 from adapters.clock import Clock
 from adapters.config import parse_backend_url
 from adapters.errors import Throttled, Unavailable
-from adapters.local import open_driver
+from adapters.local.driver import open_driver
 
 
 class Outage:

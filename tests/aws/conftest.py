@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.aws import AwsDriver
+from adapters.aws.driver import AwsDriver
 from adapters.backend import Backend
 from adapters.clock import FakeClock
 from tests.support.aws_backend import start_moto

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.aws import AwsDriver
+from adapters.aws.driver import AwsDriver
+from adapters.aws.spec import ssm_parameter_name
 from adapters.catalog import SECRETS, STORES, TTL_ATTRIBUTE, Secret
 from adapters.clock import SystemClock
 from adapters.config import parse_backend_url
@@ -35,7 +36,7 @@ def fresh(url: str) -> Iterator[AwsDriver]:
 
 
 def test_bootstrap_creates_everything_the_catalog_declares(fresh: AwsDriver) -> None:
-    steps = fresh.bootstrap(verify_only=False)
+    steps = fresh.operator.bootstrap(verify_only=False)
     assert [s for s in steps if not s.ok] == []
     prefix = fresh.target.prefix
     dynamodb = fresh.clients.dynamodb
@@ -54,7 +55,7 @@ def test_bootstrap_creates_everything_the_catalog_declares(fresh: AwsDriver) -> 
     key = fresh.clients.kms.describe_key(KeyId=f"alias/{prefix}")["KeyMetadata"]
     assert fresh.clients.kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
     for spec in SECRETS.values():
-        parameter = fresh.clients.ssm.get_parameter(Name=spec.ssm_parameter_name(prefix))
+        parameter = fresh.clients.ssm.get_parameter(Name=ssm_parameter_name(spec, prefix))
         assert parameter["Parameter"]["Type"] == "SecureString"
     s3 = fresh.clients.s3
     bucket = f"{prefix}-baselines"
@@ -68,11 +69,11 @@ def test_bootstrap_creates_everything_the_catalog_declares(fresh: AwsDriver) -> 
 
 
 def test_bootstrap_refuses_an_existing_stack_unless_verify_only(fresh: AwsDriver) -> None:
-    fresh.bootstrap(verify_only=False)
+    fresh.operator.bootstrap(verify_only=False)
     with pytest.raises(Misconfigured, match="refusing to bootstrap") as caught:
-        fresh.bootstrap(verify_only=False)
+        fresh.operator.bootstrap(verify_only=False)
     assert "--verify-only" in str(caught.value)
-    checks = fresh.bootstrap(verify_only=True)
+    checks = fresh.operator.bootstrap(verify_only=True)
     assert checks and all(c.ok for c in checks)
     assert not any(c.detail.startswith("created") for c in checks)
 
@@ -86,11 +87,11 @@ def test_bootstrap_refuses_when_even_one_table_exists(fresh: AwsDriver) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     with pytest.raises(Misconfigured, match="1 catalog table"):
-        fresh.bootstrap(verify_only=False)
+        fresh.operator.bootstrap(verify_only=False)
 
 
 def test_verify_only_on_an_empty_account_reports_what_is_missing(fresh: AwsDriver) -> None:
-    checks = fresh.bootstrap(verify_only=True)
+    checks = fresh.operator.bootstrap(verify_only=True)
     missing = [c for c in checks if not c.ok]
     assert len(missing) >= len(STORES) + 1  # every table, the key, parameters, the bucket
     assert all("phase-mirror bootstrap" in c.fix for c in missing)
@@ -101,11 +102,11 @@ def test_verify_only_on_an_empty_account_reports_what_is_missing(fresh: AwsDrive
 def test_bootstrap_keeps_an_existing_key_and_secret_values(url: str, fresh: AwsDriver) -> None:
     """Only tables make bootstrap refuse: a key and parameters left by an earlier attempt are
     kept as they are, never overwritten."""
-    fresh.provision()
+    fresh.operator.provision()
     fresh.secret_store().put(Secret.ANONYMIZER_SALT, "c" * 64)
     for spec in STORES.values():
         fresh.clients.dynamodb.delete_table(TableName=spec.physical_name(fresh.target.prefix))
-    steps = fresh.bootstrap(verify_only=False)
+    steps = fresh.operator.bootstrap(verify_only=False)
     assert all(s.ok for s in steps)
     assert any(s.detail.startswith("kept existing") and "kms key" in s.name for s in steps)
     assert fresh.secret_store().current(Secret.ANONYMIZER_SALT).value == "c" * 64

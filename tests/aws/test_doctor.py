@@ -10,9 +10,11 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.aws import AwsDriver
-from adapters.backend import Backend, Check
+from adapters.aws.driver import AwsDriver
+from adapters.aws.spec import ssm_parameter_name
+from adapters.backend import Backend
 from adapters.catalog import SECRETS, STORES, Secret, Store
+from adapters.operations import Check
 from service.cli.main import main
 
 pytestmark = pytest.mark.aws
@@ -25,7 +27,7 @@ def table_name(driver: AwsDriver, store: Store) -> str:
 
 
 def parameter_name(driver: AwsDriver, secret: Secret) -> str:
-    return SECRETS[secret].ssm_parameter_name(driver.target.prefix)
+    return ssm_parameter_name(SECRETS[secret], driver.target.prefix)
 
 
 def drop_table(driver: AwsDriver) -> None:
@@ -158,7 +160,7 @@ def test_fresh_stack_passes_every_check(aws: Backend) -> None:
         assert f"table {table}" in names
         assert (f"ttl {table}" in names) == (spec.default_ttl is not None)
         assert (f"pitr {table}" in names) == spec.durable
-    assert {f"parameter {s.ssm_parameter_name(prefix)}" for s in SECRETS.values()} <= names
+    assert {f"parameter {ssm_parameter_name(s, prefix)}" for s in SECRETS.values()} <= names
 
 
 @pytest.mark.parametrize(
@@ -197,7 +199,7 @@ def every_version_disabled(driver: AwsDriver) -> None:
 def test_secret_with_every_version_disabled_fails_until_rotated(aws: Backend) -> None:
     driver = aws.driver
     assert isinstance(driver, AwsDriver)
-    name = f"parameter {SECRETS[Secret.REDACTION_KEY].ssm_parameter_name(driver.target.prefix)}"
+    name = f"parameter {ssm_parameter_name(SECRETS[Secret.REDACTION_KEY], driver.target.prefix)}"
     before = next(c for c in aws.doctor() if c.name == name)
     assert before.ok and "current version 1" in before.detail  # bootstrap's random value
     every_version_disabled(driver)

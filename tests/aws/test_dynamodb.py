@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.aws import AwsDriver
+from adapters.aws.driver import AwsDriver
 from adapters.backend import Backend
 from adapters.catalog import STORES, Store
 from adapters.clock import FakeClock

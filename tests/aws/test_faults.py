@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from adapters.aws import AwsDriver
+from adapters.aws.driver import AwsDriver
 from adapters.aws.session import Tuning
 from adapters.backend import Backend, open_backend
 from adapters.catalog import STORES, Store

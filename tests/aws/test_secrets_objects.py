@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.aws import AwsDriver
+from adapters.aws.driver import AwsDriver
+from adapters.aws.spec import ssm_parameter_name
 from adapters.backend import Backend
 from adapters.catalog import SECRETS, Secret
 from adapters.clock import FakeClock
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.aws
 def test_secret_versions_are_ssm_parameter_versions_labelled_on_disable(
     aws: Backend, driver: AwsDriver
 ) -> None:
-    name = SECRETS[Secret.REDACTION_KEY].ssm_parameter_name(driver.target.prefix)
+    name = ssm_parameter_name(SECRETS[Secret.REDACTION_KEY], driver.target.prefix)
     v2 = aws.secrets.put(Secret.REDACTION_KEY, "a" * 64)
     v3 = aws.secrets.put(Secret.REDACTION_KEY, "b" * 64)
     assert (v2.version, v3.version) == ("2", "3")  # version 1 is bootstrap's random value

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.backend import Backend, open_backend
 from adapters.clock import FakeClock
-from adapters.gcp import GcpDriver
+from adapters.gcp.driver import GcpDriver
 from tests.support.backends import BackendFactory
 from tests.support.gcp_backend import GcpEmulators
 

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from adapters.backend import Backend, Check
+from adapters.backend import Backend
 from adapters.config import parse_backend_url
 from adapters.gcp.provision import _ensure, _Resource
 from adapters.gcp.settings import parse_settings
+from adapters.operations import Check
 from service.cli.main import main
 
 from .conftest import driver_of
@@ -23,7 +24,7 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
 
 def test_verify_only_creates_nothing_and_reports_what_is_missing(bare_backend: Backend) -> None:
     for _ in range(2):
-        checks = driver_of(bare_backend).bootstrap(verify_only=True)
+        checks = driver_of(bare_backend).operator.bootstrap(verify_only=True)
         assert by_name(checks)["firestore"].ok
         failed = [check for check in checks if not check.ok]
         # crypto key (and so the round trip), two secrets, bucket: all missing, each with a fix
@@ -33,13 +34,13 @@ def test_verify_only_creates_nothing_and_reports_what_is_missing(bare_backend: B
 
 def test_bootstrap_creates_then_finds_everything(bare_backend: Backend) -> None:
     driver = driver_of(bare_backend)
-    first = driver.bootstrap()
+    first = driver.operator.bootstrap()
     assert all(c.ok for c in first), [c for c in first if not c.ok]
     assert [c.detail for c in first[:5]] == ["created"] * 5  # key ring, key, 2 secrets, bucket
     assert by_name(first)["cloud kms encrypt/decrypt"].ok  # then the doctor's checks
-    again = driver.bootstrap()
+    again = driver.operator.bootstrap()
     assert [c.detail for c in again[:5]] == ["exists"] * 5
-    assert all(c.ok for c in driver.bootstrap(verify_only=True))
+    assert all(c.ok for c in driver.operator.bootstrap(verify_only=True))
 
 
 def test_cli_bootstrap_then_verify(bare_url: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.backend import Backend
-from adapters.catalog import STORES, TTL_TIMESTAMP_FIELD, Store
+from adapters.catalog import STORES, Store
 from adapters.clock import FakeClock
 from adapters.errors import Conflict, NotFound
+from adapters.gcp.spec import TTL_TIMESTAMP_FIELD
 from adapters.gcp.table import document_id
 
 from .conftest import driver_of

@@ -19,25 +19,18 @@ import pytest
 from google.cloud import monitoring_v3
 from phase_platform.testing import run_stack
 
-from adapters.aws import AwsDriver
-from adapters.aws.ops import AwsOps, RuleSyntaxError, evaluate_rule
-from adapters.catalog import (
-    METRICS,
-    AlarmKind,
-    aws_alarms,
-    aws_system_health_alarm,
-    aws_system_health_rule,
-    durable_stores,
-    gcp_alert_policies,
-    gcp_system_health_policy,
-)
+from adapters.aws.alarm_rules import RuleSyntaxError, evaluate_rule
+from adapters.aws.driver import AwsDriver
+from adapters.aws.spec import aws_alarms, aws_system_health_alarm, aws_system_health_rule
+from adapters.aws.verify import AwsVerifier
+from adapters.catalog import METRICS, AlarmKind, durable_stores
 from adapters.clock import SystemClock
 from adapters.config import parse_backend_url
-from adapters.gcp.ops import open_alerts, policy_check, system_health_check
-from adapters.gcp.settings import GcpSettings, parse_settings
+from adapters.gcp.spec import gcp_alert_policies, gcp_system_health_policy, log_metric_name
+from adapters.gcp.verify import open_alerts, policy_check, system_health_check
+from adapters.operations import NOT_REPORTED
 from service.cli.common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from service.cli.main import main
-from service.cli.ops import NOT_REPORTED
 from tests.support.aws_backend import aws_url, fresh_prefix
 from tests.support.emulators import Emulator
 from tests.support.gcp_backend import GcpEmulators
@@ -150,9 +143,9 @@ def test_the_catalog_rule_fires_for_each_alarm_alone() -> None:
         assert evaluate_rule(rule, dict.fromkeys(names, "OK") | {name: "ALARM"})
 
 
-def _ops(url: str) -> AwsOps:
+def _ops(url: str) -> AwsVerifier:
     driver = AwsDriver(parse_backend_url(url), SystemClock())  # no request is made
-    return AwsOps(driver.clients, driver.target)
+    return AwsVerifier(driver.clients, driver.target)
 
 
 def _composite(prefix: str, **changes: Any) -> dict[str, Any]:
@@ -380,10 +373,6 @@ def test_gcp_without_credentials_is_exit_78_and_sends_nothing(
     assert out == "" and "no Google credentials" in err and "Traceback" not in err
 
 
-def _settings() -> GcpSettings:
-    return parse_settings(parse_backend_url("gcp://my-project-1?prefix=pmx&database=pmx"))
-
-
 def _policy(name: str, condition_filter: str, **changes: Any) -> monitoring_v3.AlertPolicy:
     fields: dict[str, Any] = {
         "name": f"projects/my-project-1/alertPolicies/{name.replace(' ', '-')}",
@@ -401,7 +390,7 @@ def _stack_policies() -> tuple[list[monitoring_v3.AlertPolicy], monitoring_v3.Al
     singles = []
     for alert in gcp_alert_policies("pmx"):
         if alert.kind is AlarmKind.METRIC and alert.metric is not None:
-            metric = alert.metric.log_metric_name("pmx")
+            metric = log_metric_name(alert.metric, "pmx")
             flt = f'metric.type="logging.googleapis.com/user/{metric}"'
         else:
             flt = 'metric.type="firestore.googleapis.com/api/request_count" AND resource.labels.database_id="pmx"'
@@ -415,7 +404,7 @@ def test_gcp_verdicts_on_the_policies_the_platform_creates() -> None:
     singles, health = _stack_policies()
     expected = gcp_alert_policies("pmx")
     for alert, policy in zip(expected, singles, strict=True):
-        check = policy_check(alert, [policy], {}, _settings())
+        check = policy_check(alert, [policy], {})
         assert check.ok and "enabled, no open alert" in check.detail, check
     combined = system_health_check(gcp_system_health_policy("pmx"), [health], singles, expected, {})
     assert combined.ok and "combines all 3 conditions with OR" in combined.detail
@@ -424,24 +413,23 @@ def test_gcp_verdicts_on_the_policies_the_platform_creates() -> None:
 def test_gcp_verdicts_on_broken_policies() -> None:
     singles, health = _stack_policies()
     alert, policy = gcp_alert_policies("pmx")[0], singles[0]
-    s = _settings()
-    missing = policy_check(alert, [], {}, s)
+    missing = policy_check(alert, [], {})
     assert not missing.ok and missing.detail == "missing" and "pulumi up" in missing.fix
-    twice = policy_check(alert, [policy, policy], {}, s)
+    twice = policy_check(alert, [policy, policy], {})
     assert not twice.ok and "2 policies share this display name" in twice.detail
-    firing = policy_check(alert, [policy], {policy.name: "2026-05-01T10:00:00Z"}, s)
+    firing = policy_check(alert, [policy], {policy.name: "2026-05-01T10:00:00Z"})
     assert not firing.ok and "an alert is open since 2026-05-01T10:00:00Z" in firing.detail
     assert "docs/runbooks/alarms.md" in firing.fix
-    disabled = policy_check(alert, [_policy(alert.name, "x", enabled=False)], {}, s)
+    disabled = policy_check(alert, [_policy(alert.name, "x", enabled=False)], {})
     assert not disabled.ok and "the policy is disabled" in disabled.detail
     assert "no condition watches" in disabled.detail
     mute = _policy(policy.display_name, singles[0].conditions[0].condition_threshold.filter)
     mute.notification_channels.clear()
-    silent = policy_check(alert, [mute], {}, s)
+    silent = policy_check(alert, [mute], {})
     assert not silent.ok and "nobody is notified" in silent.detail
     throttle = gcp_alert_policies("pmx")[-1]
     elsewhere = _policy(throttle.name, 'resource.labels.database_id="(default)"')
-    wrong = policy_check(throttle, [elsewhere], {}, s)
+    wrong = policy_check(throttle, [elsewhere], {})
     assert not wrong.ok and 'no condition watches database_id="pmx"' in wrong.detail
     partial = _policy(health.display_name, "", conditions=list(health.conditions)[:2])
     uncovered = system_health_check(

@@ -16,17 +16,16 @@ from pathlib import Path
 import pytest
 from google.cloud.firestore_admin_v1.types import Database
 
-from adapters.aws import AwsDriver
+from adapters.aws.driver import AwsDriver
 from adapters.backend import Backend
 from adapters.catalog import STORES, durable_stores
 from adapters.clock import FakeClock
 from adapters.config import parse_backend_url
-from adapters.gcp.ops import NOT_REPORTED as GCP_NOT_REPORTED
-from adapters.gcp.ops import pitr_check
 from adapters.gcp.settings import GcpSettings, parse_settings
+from adapters.gcp.verify import pitr_check
+from adapters.operations import NOT_REPORTED, Check, CheckStatus
 from service.cli.common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, EXIT_UNAVAILABLE
 from service.cli.main import main
-from service.cli.ops import NOT_REPORTED
 from tests.support.aws_backend import aws_url, fresh_prefix
 from tests.support.backends import BackendFactory
 from tests.support.emulators import Emulator, free_port
@@ -61,10 +60,11 @@ def test_help_names_both_clouds_and_the_runbook(capsys: pytest.CaptureFixture[st
     assert "pitr-verification.md" in out
 
 
-def test_the_cli_and_the_backends_share_the_not_reported_phrase() -> None:
-    from adapters.aws.ops import NOT_REPORTED as AWS_NOT_REPORTED
-
-    assert NOT_REPORTED == AWS_NOT_REPORTED == GCP_NOT_REPORTED
+def test_an_unreported_check_carries_its_status_and_the_one_phrase() -> None:
+    check = Check.unreported("pitr x", "the emulator has no Admin API")
+    assert check.status is CheckStatus.NOT_REPORTED and check.ok
+    assert check.detail == f"{NOT_REPORTED}: the emulator has no Admin API"
+    assert not Check.failed("pitr x", "off").ok
 
 
 # ---------------------------------------------------------------------------- aws (moto)
@@ -84,7 +84,7 @@ def aws_driver(backend: Backend) -> AwsDriver:
 
 @pytest.mark.aws
 def test_aws_every_durable_table_and_only_those(aws: Backend) -> None:
-    checks = aws_driver(aws).verify_pitr()
+    checks = aws_driver(aws).operator.verify_pitr()
     prefix = aws_driver(aws).target.prefix
     assert [c.name for c in checks] == [f"pitr {s.physical_name(prefix)}" for s in durable_stores()]
     assert len(checks) < len(STORES)  # ephemeral tables (counters, nonces) are not checked

@@ -12,23 +12,26 @@ from pathlib import Path
 
 from phase_platform.testing import ProgramRun
 
+from adapters.aws.spec import key_alias, metric_alarm_name, ssm_parameter_name
 from adapters.catalog import (
     BASELINES_BUCKET,
-    GCP_CRYPTO_KEY,
     METRICS,
     METRICS_NAMESPACE,
     SECRETS,
+    STORE_THROTTLING,
     STORES,
-    THROTTLE_ALARM_THRESHOLD,
     TTL_ATTRIBUTE,
+    kebab,
+)
+from adapters.config import STACK_OUTPUT_BACKEND_URL, from_stack_outputs, parse_backend_url
+from adapters.gcp.spec import (
+    GCP_CRYPTO_KEY,
     TTL_TIMESTAMP_FIELD,
     firestore_indexes,
     gcp_key_ring,
-    kebab,
-    key_alias,
-    metric_alarm_name,
+    log_metric_name,
+    secret_manager_id,
 )
-from adapters.config import STACK_OUTPUT_BACKEND_URL, from_stack_outputs, parse_backend_url
 
 
 def _prefix(run: ProgramRun) -> str:
@@ -107,15 +110,15 @@ def test_secrets_use_the_catalog_names(run: ProgramRun) -> None:
     prefix = _prefix(run)
     if run.cloud == "aws":
         names = {p.inputs["name"] for p in run.of_type("aws:ssm/parameter:Parameter")}
-        assert names == {spec.ssm_parameter_name(prefix) for spec in SECRETS.values()}
+        assert names == {ssm_parameter_name(spec, prefix) for spec in SECRETS.values()}
         assert run.outputs["secretParameterNames"] == {
-            secret.value: spec.ssm_parameter_name(prefix) for secret, spec in SECRETS.items()
+            secret.value: ssm_parameter_name(spec, prefix) for secret, spec in SECRETS.items()
         }
     else:
         ids = {s.inputs["secretId"] for s in run.of_type("gcp:secretmanager/secret:Secret")}
-        assert ids == {spec.secret_manager_id(prefix) for spec in SECRETS.values()}
+        assert ids == {secret_manager_id(spec, prefix) for spec in SECRETS.values()}
         assert run.outputs["secretIds"] == {
-            secret.value: spec.secret_manager_id(prefix) for secret, spec in SECRETS.items()
+            secret.value: secret_manager_id(spec, prefix) for secret, spec in SECRETS.items()
         }
 
 
@@ -152,7 +155,7 @@ def test_aws_alarms_watch_the_catalog_metrics_and_durable_tables(aws_run: Progra
         if spec.durable
         for metric in ("ReadThrottleEvents", "WriteThrottleEvents")
     }
-    assert all(a.inputs["threshold"] == THROTTLE_ALARM_THRESHOLD for a in throttles.values())
+    assert all(a.inputs["threshold"] == STORE_THROTTLING.threshold for a in throttles.values())
     service = {a.inputs["name"]: a for a in alarms if "metricQueries" in a.inputs}
     assert set(service) == {metric_alarm_name(prefix, spec) for spec in METRICS.values()}
     for spec in METRICS.values():
@@ -168,9 +171,9 @@ def test_aws_alarms_watch_the_catalog_metrics_and_durable_tables(aws_run: Progra
 def test_gcp_log_metrics_match_what_the_service_logs(gcp_run: ProgramRun) -> None:
     prefix = _prefix(gcp_run)
     metrics = {m.inputs["name"]: m for m in gcp_run.of_type("gcp:logging/metric:Metric")}
-    assert set(metrics) == {spec.log_metric_name(prefix) for spec in METRICS.values()}
+    assert set(metrics) == {log_metric_name(spec, prefix) for spec in METRICS.values()}
     for spec in METRICS.values():
-        metric = metrics[spec.log_metric_name(prefix)].inputs
+        metric = metrics[log_metric_name(spec, prefix)].inputs
         # adapters/metrics.py cloud_logging_line writes {"metric": name, "labels": {...}}.
         assert metric["filter"] == f'jsonPayload.metric="{spec.name}"'
         assert [label["key"] for label in metric["metricDescriptor"].get("labels", [])] == list(
@@ -184,12 +187,12 @@ def test_gcp_log_metrics_match_what_the_service_logs(gcp_run: ProgramRun) -> Non
         (condition,) = policies[f"phase-mirror-alert-{kebab(spec.name)}"].inputs["conditions"]
         threshold = condition["conditionThreshold"]
         assert threshold["filter"] == (
-            f'metric.type="logging.googleapis.com/user/{spec.log_metric_name(prefix)}"'
+            f'metric.type="logging.googleapis.com/user/{log_metric_name(spec, prefix)}"'
         )
         assert threshold["thresholdValue"] == spec.alarm_threshold
     throttle = policies["phase-mirror-alert-firestore-throttles"].inputs["conditions"][0]
     assert f'database_id="{prefix}"' in throttle["conditionThreshold"]["filter"]
-    assert throttle["conditionThreshold"]["thresholdValue"] == THROTTLE_ALARM_THRESHOLD
+    assert throttle["conditionThreshold"]["thresholdValue"] == STORE_THROTTLING.threshold
 
 
 def test_backend_url_output_is_what_the_service_reads(run: ProgramRun, tmp_path: Path) -> None:

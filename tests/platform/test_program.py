@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,21 @@ def test_entry_point_is_thin() -> None:
     assert len([n for n in tree.body if not isinstance(n, ast.Expr | ast.ImportFrom)]) == 0
 
 
-def test_platform_package_imports_only_the_catalog_and_config_from_adapters() -> None:
-    allowed = {"adapters.catalog", "adapters.config"}
+#: What the Pulumi program may read from adapters: the catalog, the backend setting, and each
+#: cloud's desired-state spec and URL parameters (modules that import no cloud SDK).
+PLATFORM_READS = {
+    "adapters.catalog",
+    "adapters.config",
+    "adapters.aws.spec",
+    "adapters.gcp.spec",
+    "adapters.aws.url",
+    "adapters.gcp.url",
+    "adapters.local.url",
+}
+
+
+def test_platform_package_imports_only_the_catalog_config_and_specs_from_adapters() -> None:
+    allowed = PLATFORM_READS
     offenders = {}
     for path in (REPO_ROOT / "platform" / "phase_platform").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -62,6 +76,24 @@ def test_platform_package_imports_only_the_catalog_and_config_from_adapters() ->
             if bad:
                 offenders[path.name] = bad
     assert offenders == {}
+
+
+def test_what_the_platform_reads_imports_no_cloud_sdk() -> None:
+    """The specs are read by Pulumi, bootstrap and verify alike; reading them must not load
+    boto3 or google-cloud (the embedded default and the policy pack never install them)."""
+    modules = sorted(m for m in PLATFORM_READS if importlib.util.find_spec(m) is not None)
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'boto3', 'botocore', 'google'})\n"
+        "print(','.join(loaded))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert "adapters.aws.spec" in modules and "adapters.gcp.spec" in modules
+    assert done.stdout.strip() == ""
 
 
 def test_every_resource_is_a_child_of_the_one_component(run: ProgramRun) -> None:

@@ -19,14 +19,13 @@ from phase_policy.graph import graph_from_entries
 from phase_policy.props import UNKNOWN
 from phase_policy.waivers import Waiver
 
-from adapters.catalog import (
-    BASELINES_BUCKET,
+from adapters.aws.spec import key_alias, ssm_parameter_name
+from adapters.catalog import BASELINES_BUCKET, SECRETS, STORES
+from adapters.gcp.spec import (
     GCP_CRYPTO_KEY,
-    SECRETS,
-    STORES,
     TTL_TIMESTAMP_FIELD,
     firestore_indexes,
-    key_alias,
+    secret_manager_id,
 )
 
 Entry = dict[str, Any]
@@ -143,7 +142,7 @@ def aws_stack(*, production: bool = False) -> list[Entry]:
                 "parent": parent,
                 "protect": protect,
                 "inputs": {
-                    "name": spec.ssm_parameter_name(PREFIX),
+                    "name": ssm_parameter_name(spec, PREFIX),
                     "type": "SecureString",
                     "keyId": KEY_ARN,
                     "value": "0" * 64,
@@ -346,7 +345,7 @@ def gcp_stack(*, production: bool = False) -> list[Entry]:
                 "parent": parent,
                 "protect": protect,
                 "inputs": {
-                    "secretId": spec.secret_manager_id(PREFIX),
+                    "secretId": secret_manager_id(spec, PREFIX),
                     "replication": {
                         "userManaged": {
                             "replicas": [

@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from adapters.aws import AwsDriver
+from adapters.aws.driver import AwsDriver
 from adapters.backend import Backend, open_backend
 from adapters.clock import Clock, SystemClock
 from adapters.config import parse_backend_url
@@ -176,7 +176,7 @@ def provision(url: str) -> None:
     """Create the catalog's resources for the setting, as `phase-mirror bootstrap` does."""
     driver = AwsDriver(parse_backend_url(url), SystemClock())
     try:
-        driver.provision()
+        driver.operator.provision()
     finally:
         driver.close()
 

@@ -152,7 +152,7 @@ def gcp_backend_factory(gcp_emulators: GcpEmulators) -> BackendFactory:
     counter = itertools.count()
 
     def make(clock: Clock) -> Backend:
-        from adapters.gcp import GcpDriver
+        from adapters.gcp.driver import GcpDriver
         from adapters.gcp.provision import ensure_resources
 
         backend = open_backend(gcp_emulators.url(f"pm{session}-{next(counter)}"), clock=clock)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapters import catalog
+from adapters.aws.spec import ssm_parameter_name
 from adapters.catalog import SECRETS, STORES, Secret, Store
+from adapters.gcp.spec import secret_manager_id
 
 
 def test_every_store_is_declared_once_with_keys() -> None:
@@ -38,8 +40,8 @@ def test_ephemeral_stores_have_ttl_and_durable_stores_are_listed() -> None:
 
 def test_secret_names_per_cloud() -> None:
     spec = SECRETS[Secret.REDACTION_KEY]
-    assert spec.ssm_parameter_name("phase-mirror-prod") == "/phase-mirror-prod/redaction-key"
-    assert spec.secret_manager_id("phase-mirror-prod") == "phase-mirror-prod-redaction-key"
+    assert ssm_parameter_name(spec, "phase-mirror-prod") == "/phase-mirror-prod/redaction-key"
+    assert secret_manager_id(spec, "phase-mirror-prod") == "phase-mirror-prod-redaction-key"
 
 
 @pytest.mark.parametrize("bad", ["", "A", "Phase", "-x-", "ab", "x" * 50, "a_b"])

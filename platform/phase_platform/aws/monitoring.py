@@ -1,34 +1,30 @@
-"""AWS monitoring: the KMS-encrypted alarm topic and its e-mail subscription, throttle alarms
-on every durable table, alarms on the catalog's service metrics, the composite "system
-health" alarm and a dashboard."""
+"""AWS monitoring: the KMS-encrypted alarm topic and its e-mail subscription, every metric
+alarm of the stack's spec (throttles on every durable table, the catalog's service metrics),
+the composite "system health" alarm and a dashboard.
+
+The alarms are rendered from `adapters.aws.spec` records, the same records `phase-mirror
+bootstrap` sends to CloudWatch and `verify-alarms` compares AWS with.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from adapters.catalog import (
+from adapters.aws.spec import (
+    DYNAMODB_NAMESPACE,
     DYNAMODB_THROTTLE_METRICS,
-    METRICS,
-    STORES,
-    THROTTLE_ALARM_PERIOD_SECONDS,
-    THROTTLE_ALARM_THRESHOLD,
-    AlarmKind,
-    Store,
-    alarm_topic_name,
-    aws_alarms,
-    aws_system_health_alarm,
-    aws_system_health_rule,
+    AwsStack,
+    MetricAlarm,
+    aws_stack,
 )
+from adapters.catalog import STORE_THROTTLING
 
 from .scope import AwsScope
-
-THROTTLE_PERIOD_SECONDS = THROTTLE_ALARM_PERIOD_SECONDS
 
 
 @dataclass(frozen=True)
@@ -39,13 +35,51 @@ class Monitoring:
     dashboard: aws.cloudwatch.Dashboard
 
 
-def monitoring(
-    scope: AwsScope, *, key: aws.kms.Key, tables: Mapping[Store, aws.dynamodb.Table]
-) -> Monitoring:
-    prefix = scope.prefix
+def metric_alarm(
+    scope: AwsScope, alarm: MetricAlarm, actions: list[pulumi.Output[str]]
+) -> aws.cloudwatch.MetricAlarm:
+    """One spec record as a CloudWatch alarm (`metric_alarm_request` in adapters/aws/alarms.py
+    renders the same record for bootstrap)."""
+    if alarm.expression is not None:
+        watched: dict[str, Any] = {
+            "metric_queries": [
+                {
+                    "id": "total",
+                    "expression": alarm.expression,
+                    "period": alarm.period_seconds,
+                    "label": alarm.label,
+                    "return_data": True,
+                }
+            ]
+        }
+    else:
+        watched = {
+            "namespace": alarm.namespace,
+            "metric_name": alarm.metric_name,
+            "dimensions": alarm.dimensions,
+            "statistic": alarm.statistic,
+            "period": alarm.period_seconds,
+        }
+    return aws.cloudwatch.MetricAlarm(
+        scope.child("alarm", alarm.key),
+        name=alarm.name,
+        alarm_description=alarm.description,
+        evaluation_periods=alarm.evaluation_periods,
+        threshold=alarm.threshold,
+        comparison_operator=alarm.comparison,
+        treat_missing_data=alarm.treat_missing_data,
+        alarm_actions=actions,
+        ok_actions=actions,
+        opts=scope.opts(),
+        **watched,
+    )
+
+
+def monitoring(scope: AwsScope, *, key: aws.kms.Key) -> Monitoring:
+    stack = aws_stack(scope.prefix)
     topic = aws.sns.Topic(
         scope.child("alarms-topic"),
-        name=alarm_topic_name(prefix),
+        name=stack.alarm_topic,
         display_name=f"Phase Mirror {scope.config.environment} alarms",
         kms_master_key_id=key.arn,
         opts=scope.opts(),
@@ -58,65 +92,13 @@ def monitoring(
         opts=scope.opts(),
     )
     actions = [topic.arn]
-    alarms: list[aws.cloudwatch.MetricAlarm] = []
-    # Every alarm name comes from the catalog, which `phase-mirror verify-alarms` reads too.
-    for alarm in aws_alarms(prefix):
-        if alarm.kind is AlarmKind.THROTTLE:
-            assert alarm.store is not None and alarm.operation is not None
-            metric = DYNAMODB_THROTTLE_METRICS[alarm.operation]
-            alarms.append(
-                aws.cloudwatch.MetricAlarm(
-                    scope.child("alarm", alarm.key),
-                    name=alarm.name,
-                    alarm_description=(
-                        f"{metric} on {alarm.store.physical_name(prefix)} above "
-                        f"{THROTTLE_ALARM_THRESHOLD} per 5 minutes"
-                    ),
-                    namespace="AWS/DynamoDB",
-                    metric_name=metric,
-                    dimensions={"TableName": tables[alarm.store.store].name},
-                    statistic="Sum",
-                    period=THROTTLE_PERIOD_SECONDS,
-                    evaluation_periods=1,
-                    threshold=THROTTLE_ALARM_THRESHOLD,
-                    comparison_operator="GreaterThanThreshold",
-                    treat_missing_data="notBreaching",
-                    alarm_actions=actions,
-                    ok_actions=actions,
-                    opts=scope.opts(),
-                )
-            )
-            continue
-        metric_spec = alarm.metric
-        assert metric_spec is not None
-        alarms.append(
-            aws.cloudwatch.MetricAlarm(
-                scope.child("alarm", alarm.key),
-                name=alarm.name,
-                alarm_description=metric_spec.description,
-                metric_queries=[
-                    {
-                        "id": "total",
-                        "expression": metric_spec.insights_query,
-                        "period": metric_spec.period_seconds,
-                        "label": metric_spec.name,
-                        "return_data": True,
-                    }
-                ],
-                evaluation_periods=1,
-                threshold=metric_spec.alarm_threshold,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=actions,
-                ok_actions=actions,
-                opts=scope.opts(),
-            )
-        )
+    alarms = [metric_alarm(scope, alarm, actions) for alarm in stack.alarms]
+    health = stack.system_health
     system_health = aws.cloudwatch.CompositeAlarm(
-        scope.child(aws_system_health_alarm(prefix).key),
-        alarm_name=aws_system_health_alarm(prefix).name,
-        alarm_description="Any Phase Mirror alarm of this stack",
-        alarm_rule=aws_system_health_rule(prefix),
+        scope.child(health.key),
+        alarm_name=health.name,
+        alarm_description=health.description,
+        alarm_rule=health.rule,
         actions_enabled=True,
         alarm_actions=actions,
         ok_actions=actions,
@@ -124,18 +106,17 @@ def monitoring(
     )
     dashboard = aws.cloudwatch.Dashboard(
         scope.child("dashboard"),
-        dashboard_name=prefix,
+        dashboard_name=scope.prefix,
         dashboard_body=pulumi.Output.all(*(alarm.arn for alarm in alarms), system_health.arn).apply(
-            lambda arns: json.dumps(dashboard_body(scope, list(arns)))
+            lambda arns: json.dumps(dashboard_body(scope, stack, list(arns)))
         ),
         opts=scope.opts(),
     )
     return Monitoring(topic, alarms, system_health, dashboard)
 
 
-def dashboard_body(scope: AwsScope, alarm_arns: list[str]) -> dict[str, Any]:
-    prefix, region = scope.prefix, scope.region
-    durable = [spec for spec in STORES.values() if spec.durable]
+def dashboard_body(scope: AwsScope, stack: AwsStack, alarm_arns: list[str]) -> dict[str, Any]:
+    region = scope.region
 
     def metric_widget(title: str, metrics: list[list[Any]], y: int, x: int) -> dict[str, Any]:
         return {
@@ -148,25 +129,25 @@ def dashboard_body(scope: AwsScope, alarm_arns: list[str]) -> dict[str, Any]:
                 "title": title,
                 "region": region,
                 "stat": "Sum",
-                "period": THROTTLE_PERIOD_SECONDS,
+                "period": STORE_THROTTLING.period_seconds,
                 "view": "timeSeries",
                 "metrics": metrics,
             },
         }
 
     throttles = [
-        ["AWS/DynamoDB", metric, "TableName", spec.physical_name(prefix)]
-        for spec in durable
+        [DYNAMODB_NAMESPACE, metric, "TableName", table.name]
+        for table in stack.durable_tables
         for metric in DYNAMODB_THROTTLE_METRICS.values()
     ]
     capacity = [
-        ["AWS/DynamoDB", metric, "TableName", spec.physical_name(prefix)]
-        for spec in STORES.values()
+        [DYNAMODB_NAMESPACE, metric, "TableName", table.name]
+        for table in stack.tables
         for metric in ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits")
     ]
     service = [
-        [{"expression": spec.insights_query, "label": spec.name, "id": f"m{i}"}]
-        for i, spec in enumerate(METRICS.values())
+        [{"expression": alarm.expression, "label": alarm.label, "id": f"m{i}"}]
+        for i, alarm in enumerate(a for a in stack.alarms if a.expression is not None)
     ]
     return {
         "widgets": [

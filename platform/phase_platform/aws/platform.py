@@ -56,7 +56,7 @@ class AwsPlatform(pulumi.ComponentResource):
             parameters=parameters,
             bucket=baselines.bucket,
         )
-        watch = monitoring.monitoring(scope, key=key.key, tables=tables)
+        watch = monitoring.monitoring(scope, key=key.key)
         kept = backup.backups(scope, key=key.key, tables=tables)
 
         self.outputs = {

@@ -1,5 +1,6 @@
 """AWS data resources: the stack's KMS key, one DynamoDB table per catalog store, the
-SecureString parameters of the catalog's secrets and the versioned baselines bucket."""
+SecureString parameters of the catalog's secrets and the versioned baselines bucket, rendered
+from the stack's spec records (`adapters.aws.spec`, which bootstrap and doctor read too)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from adapters.catalog import (
-    BASELINES_BUCKET,
-    SECRETS,
-    STORES,
-    Secret,
-    Store,
-    StoreSpec,
-    key_alias,
-)
+from adapters.aws.spec import DynamoTable, aws_stack
+from adapters.catalog import Secret, Store
 
 from . import documents
 from .scope import AwsScope, policy_json
 
-#: KMS key rotation period; CKV_GCP_43's 90-day bound is applied on both clouds.
-KEY_ROTATION_DAYS = 90
 SECRET_BYTES = 32
 
 
@@ -42,7 +34,7 @@ def stack_key(
         scope.child("key"),
         description=f"Phase Mirror {scope.prefix}: tables, secrets, baselines, alarms, backups",
         enable_key_rotation=True,
-        rotation_period_in_days=KEY_ROTATION_DAYS,
+        rotation_period_in_days=aws_stack(scope.prefix).key.rotation_days,
         deletion_window_in_days=scope.config.key_deletion_window_days,
         policy=policy_json(
             documents.key_policy,
@@ -56,55 +48,59 @@ def stack_key(
     )
     alias = aws.kms.Alias(
         scope.child("key-alias"),
-        name=key_alias(scope.prefix),
+        name=aws_stack(scope.prefix).key.alias,
         target_key_id=key.key_id,
         opts=scope.opts(),
     )
     return StackKey(key, alias)
 
 
-def table(scope: AwsScope, spec: StoreSpec, key: aws.kms.Key) -> aws.dynamodb.Table:
-    """A catalog store: keys, indexes and TTL attribute exactly as the catalog declares."""
+def table(scope: AwsScope, spec: DynamoTable, key: aws.kms.Key) -> aws.dynamodb.Table:
+    """A spec table: keys, indexes and TTL attribute exactly as the catalog declares."""
     attributes: list[aws.dynamodb.TableAttributeArgsDict] = [
-        {"name": name, "type": kind} for name, kind in sorted(spec.attribute_definitions().items())
+        {"name": name, "type": kind} for name, kind in sorted(spec.attributes.items())
     ]
-    indexes: list[aws.dynamodb.TableGlobalSecondaryIndexArgsDict] = []
-    for index in spec.indexes:
-        keys: list[aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgsDict] = [
-            {"attribute_name": index.hash_key.name, "key_type": "HASH"}
-        ]
-        if index.range_key:
-            keys.append({"attribute_name": index.range_key.name, "key_type": "RANGE"})
-        indexes.append({"name": index.name, "projection_type": "ALL", "key_schemas": keys})
+    indexes: list[aws.dynamodb.TableGlobalSecondaryIndexArgsDict] = [
+        {
+            "name": index.name,
+            "projection_type": index.projection,
+            "key_schemas": [
+                {"attribute_name": name, "key_type": kind} for name, kind in index.keys.elements()
+            ],
+        }
+        for index in spec.indexes
+    ]
     ttl: aws.dynamodb.TableTtlArgsDict | None = None
     if spec.ttl_attribute:
         ttl = {"attribute_name": spec.ttl_attribute, "enabled": True}
+    store = spec.store.name
     return aws.dynamodb.Table(
-        scope.child("table", spec.name),
-        name=spec.physical_name(scope.prefix),
-        billing_mode="PAY_PER_REQUEST",
-        hash_key=spec.hash_key.name,
-        range_key=spec.range_key.name if spec.range_key else None,
+        scope.child("table", store),
+        name=spec.name,
+        billing_mode=spec.billing_mode,
+        hash_key=spec.keys.hash_key,
+        range_key=spec.keys.range_key,
         attributes=attributes,
         global_secondary_indexes=indexes or None,
         ttl=ttl,
-        point_in_time_recovery={"enabled": spec.durable},
+        point_in_time_recovery={"enabled": spec.pitr},
         server_side_encryption={"enabled": True, "kms_key_arn": key.arn},
         deletion_protection_enabled=scope.config.deletion_protection,
-        tags={"Store": spec.name, "Durability": "durable" if spec.durable else "ephemeral"},
+        tags={"Store": store, "Durability": "durable" if spec.pitr else "ephemeral"},
         opts=scope.data_opts(),
     )
 
 
 def tables(scope: AwsScope, key: aws.kms.Key) -> dict[Store, aws.dynamodb.Table]:
-    return {store: table(scope, spec, key) for store, spec in STORES.items()}
+    return {spec.store.store: table(scope, spec, key) for spec in aws_stack(scope.prefix).tables}
 
 
 def secret_parameters(scope: AwsScope, key: aws.kms.Key) -> dict[Secret, aws.ssm.Parameter]:
     """SecureString parameters with a random first version. Rotation writes new versions
     outside Pulumi (adapters/aws/secrets.py), so `up` must never write the value back."""
     parameters = {}
-    for secret, spec in SECRETS.items():
+    for spec in aws_stack(scope.prefix).parameters:
+        secret = spec.secret
         initial = random.RandomId(
             scope.child("initial", secret.value),
             byte_length=SECRET_BYTES,
@@ -112,7 +108,7 @@ def secret_parameters(scope: AwsScope, key: aws.kms.Key) -> dict[Secret, aws.ssm
         )
         parameters[secret] = aws.ssm.Parameter(
             scope.child("parameter", secret.value),
-            name=spec.ssm_parameter_name(scope.prefix),
+            name=spec.name,
             description=spec.description,
             type="SecureString",
             tier="Standard",
@@ -131,10 +127,11 @@ class Baselines:
 
 
 def baselines_bucket(scope: AwsScope, key: aws.kms.Key) -> Baselines:
-    spec = BASELINES_BUCKET
+    record = aws_stack(scope.prefix).bucket
+    spec = record.spec
     bucket = aws.s3.Bucket(
         scope.child("bucket", spec.name),
-        bucket=spec.physical_name(scope.prefix),
+        bucket=record.name,
         force_destroy=False,
         tags={"Bucket": spec.name},
         opts=scope.data_opts(),
@@ -190,7 +187,9 @@ def baselines_bucket(scope: AwsScope, key: aws.kms.Key) -> Baselines:
                 "id": "expire-noncurrent-baselines",
                 "status": "Enabled",
                 "filter": {"prefix": ""},
-                "noncurrent_version_expiration": {"noncurrent_days": spec.noncurrent_version_days},
+                "noncurrent_version_expiration": {
+                    "noncurrent_days": record.noncurrent_version_days
+                },
                 "expiration": {"expired_object_delete_marker": True},
                 "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
             }

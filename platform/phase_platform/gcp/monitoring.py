@@ -1,7 +1,11 @@
 """GCP monitoring equivalent to the AWS alarms: an e-mail notification channel, log-based
 metrics for the catalog's metric names (the service logs them as JSON lines, see
 adapters/metrics.py `cloud_logging_line`), alert policies on those metrics and on Firestore
-throttling, a combined "system health" policy and a dashboard."""
+throttling, a combined "system health" policy and a dashboard.
+
+Everything is rendered from `adapters.gcp.spec` records, the same records `verify-alarms`
+compares Cloud Monitoring with.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,16 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from adapters.catalog import (
-    THROTTLE_ALARM_THRESHOLD,
-    AlarmSpec,
-    MetricSpec,
-    gcp_alert_policies,
-    gcp_system_health_policy,
-    kebab,
+from adapters.catalog import STORE_THROTTLING, kebab
+from adapters.gcp.spec import (
+    FIRESTORE_DATABASE,
+    FIRESTORE_REQUESTS,
+    Condition,
+    LogMetric,
+    gcp_stack,
 )
 
 from .scope import GcpScope
-
-PERIOD_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -35,37 +37,19 @@ class Monitoring:
     dashboard: gcp.monitoring.Dashboard
 
 
-def log_filter(spec: MetricSpec) -> str:
-    return f'jsonPayload.metric="{spec.name}"'
-
-
-def throttle_filter(scope: GcpScope) -> str:
-    """Firestore's equivalent of DynamoDB throttle events: RESOURCE_EXHAUSTED responses of
-    this stack's database (Firestore has no per-collection throttling metric)."""
-    return (
-        'metric.type="firestore.googleapis.com/api/request_count" '
-        'AND resource.type="firestore.googleapis.com/Database" '
-        f'AND resource.labels.database_id="{scope.prefix}" '
-        'AND metric.labels.response_code="RESOURCE_EXHAUSTED"'
-    )
-
-
-def _threshold(
-    display_name: str, filter_: pulumi.Input[str], threshold: float
-) -> gcp.monitoring.AlertPolicyConditionArgsDict:
+def condition(spec: Condition) -> gcp.monitoring.AlertPolicyConditionArgsDict:
     return {
-        "display_name": display_name,
+        "display_name": spec.display_name,
         "condition_threshold": {
-            "filter": filter_,
-            "comparison": "COMPARISON_GT",
-            "threshold_value": threshold,
+            "filter": spec.filter,
+            "comparison": spec.comparison,
+            "threshold_value": spec.threshold,
             "duration": "0s",
             "aggregations": [
                 {
-                    "alignment_period": f"{PERIOD_SECONDS}s",
-                    "per_series_aligner": "ALIGN_DELTA",
-                    # One series for the whole stack, whatever the labels (e.g. RuleId).
-                    "cross_series_reducer": "REDUCE_SUM",
+                    "alignment_period": f"{spec.period_seconds}s",
+                    "per_series_aligner": spec.aligner,
+                    "cross_series_reducer": spec.reducer,
                 }
             ],
             "trigger": {"count": 1},
@@ -73,8 +57,33 @@ def _threshold(
     }
 
 
+def log_metric(scope: GcpScope, spec: LogMetric) -> gcp.logging.Metric:
+    metric = spec.metric
+    return gcp.logging.Metric(
+        scope.child("log-metric", kebab(metric.name)),
+        project=scope.project,
+        name=spec.name,
+        description=metric.description,
+        filter=spec.filter,
+        metric_descriptor={
+            "metric_kind": "DELTA",
+            "value_type": "INT64",
+            "unit": "1",
+            "display_name": metric.name,
+            "labels": [
+                {"key": dimension, "value_type": "STRING"} for dimension in metric.dimensions
+            ],
+        },
+        label_extractors={
+            dimension: f"EXTRACT(jsonPayload.labels.{dimension})" for dimension in metric.dimensions
+        },
+        opts=scope.opts(),
+    )
+
+
 def monitoring(scope: GcpScope) -> Monitoring:
     prefix, config = scope.prefix, scope.config
+    stack = gcp_stack(prefix)
     channel = gcp.monitoring.NotificationChannel(
         scope.child("alerts-email"),
         project=scope.project,
@@ -83,87 +92,36 @@ def monitoring(scope: GcpScope) -> Monitoring:
         labels={"email_address": config.alarm_email},
         opts=scope.opts(),
     )
-    log_metrics: list[gcp.logging.Metric] = []
-    conditions: list[
-        tuple[AlarmSpec, gcp.monitoring.AlertPolicyConditionArgsDict, gcp.logging.Metric | None]
-    ] = []
-    # Every policy name comes from the catalog, which `phase-mirror verify-alarms` reads too.
-    for alert in gcp_alert_policies(prefix):
-        spec = alert.metric
-        if spec is None:  # Firestore throttling: a built-in metric, no log-based one
-            conditions.append(
-                (
-                    alert,
-                    _threshold(
-                        f"Firestore RESOURCE_EXHAUSTED > {THROTTLE_ALARM_THRESHOLD} per 5 minutes",
-                        throttle_filter(scope),
-                        THROTTLE_ALARM_THRESHOLD,
-                    ),
-                    None,
-                )
-            )
-            continue
-        metric = gcp.logging.Metric(
-            scope.child("log-metric", kebab(spec.name)),
-            project=scope.project,
-            name=spec.log_metric_name(prefix),
-            description=spec.description,
-            filter=log_filter(spec),
-            metric_descriptor={
-                "metric_kind": "DELTA",
-                "value_type": "INT64",
-                "unit": "1",
-                "display_name": spec.name,
-                "labels": [
-                    {"key": dimension, "value_type": "STRING"} for dimension in spec.dimensions
-                ],
-            },
-            label_extractors={
-                dimension: f"EXTRACT(jsonPayload.labels.{dimension})"
-                for dimension in spec.dimensions
-            },
-            opts=scope.opts(),
-        )
-        log_metrics.append(metric)
-        conditions.append(
-            (
-                alert,
-                _threshold(
-                    f"{spec.name} > {spec.alarm_threshold:g} per 5 minutes",
-                    metric.name.apply(
-                        lambda name: f'metric.type="logging.googleapis.com/user/{name}"'
-                    ),
-                    spec.alarm_threshold,
-                ),
-                metric,
+    metrics = {spec.name: log_metric(scope, spec) for spec in stack.log_metrics}
+    log_metrics = list(metrics.values())
+    policies = []
+    for alert in stack.policies:
+        watched = metrics[alert.log_metric.name] if alert.log_metric else None
+        policies.append(
+            gcp.monitoring.AlertPolicy(
+                scope.child("alert", alert.key),
+                project=scope.project,
+                display_name=alert.name,
+                combiner="OR",
+                conditions=[condition(alert.condition)],
+                notification_channels=[channel.name],
+                documentation={
+                    "content": f"Phase Mirror {config.environment}: "
+                    f"{alert.condition.display_name}. Runbook: docs/platform.md#alarms",
+                    "mime_type": "text/markdown",
+                },
+                severity="ERROR",
+                user_labels={"stack": prefix},
+                opts=scope.opts(depends_on=[watched] if watched else []),
             )
         )
-    policies = [
-        gcp.monitoring.AlertPolicy(
-            scope.child("alert", alert.key),
-            project=scope.project,
-            display_name=alert.name,
-            combiner="OR",
-            conditions=[condition],
-            notification_channels=[channel.name],
-            documentation={
-                "content": f"Phase Mirror {config.environment}: {condition['display_name']}. "
-                "Runbook: docs/platform.md#alarms",
-                "mime_type": "text/markdown",
-            },
-            severity="ERROR",
-            user_labels={"stack": prefix},
-            opts=scope.opts(depends_on=[metric] if metric else []),
-        )
-        for alert, condition, metric in conditions
-    ]
-    health = gcp_system_health_policy(prefix)
+    health = stack.system_health
     system_health = gcp.monitoring.AlertPolicy(
         scope.child("alert", health.key),
         project=scope.project,
         display_name=health.name,
-        combiner="OR",
-        conditions=[condition for _, condition, _ in conditions],
+        combiner=health.combiner,
+        conditions=[condition(alert.condition) for alert in stack.policies],
         notification_channels=[channel.name],
         documentation={
             "content": f"Any Phase Mirror {config.environment} alert condition is firing.",
@@ -185,6 +143,8 @@ def monitoring(scope: GcpScope) -> Monitoring:
 
 
 def dashboard_body(scope: GcpScope, log_metric_names: list[str]) -> dict[str, Any]:
+    period = STORE_THROTTLING.period_seconds
+
     def chart(title: str, filter_: str, reducer: str, group_by: list[str]) -> dict[str, Any]:
         return {
             "title": title,
@@ -196,7 +156,7 @@ def dashboard_body(scope: GcpScope, log_metric_names: list[str]) -> dict[str, An
                             "timeSeriesFilter": {
                                 "filter": filter_,
                                 "aggregation": {
-                                    "alignmentPeriod": f"{PERIOD_SECONDS}s",
+                                    "alignmentPeriod": f"{period}s",
                                     "perSeriesAligner": "ALIGN_DELTA",
                                     "crossSeriesReducer": reducer,
                                     "groupByFields": group_by,
@@ -208,11 +168,14 @@ def dashboard_body(scope: GcpScope, log_metric_names: list[str]) -> dict[str, An
             },
         }
 
-    database = f'resource.type="firestore.googleapis.com/Database" AND resource.labels.database_id="{scope.prefix}"'
+    stack = gcp_stack(scope.prefix)
+    database = (
+        f'resource.type="{FIRESTORE_DATABASE}" AND resource.labels.database_id="{stack.database}"'
+    )
     widgets = [
         chart(
             "Firestore requests by response code",
-            f'metric.type="firestore.googleapis.com/api/request_count" AND {database}',
+            f'metric.type="{FIRESTORE_REQUESTS}" AND {database}',
             "REDUCE_SUM",
             ["metric.label.response_code"],
         ),

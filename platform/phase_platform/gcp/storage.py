@@ -1,6 +1,7 @@
 """GCP data resources: the project's APIs, the Cloud KMS key, the Firestore database with the
 catalog's TTL policies and composite indexes, the Secret Manager secrets and the baselines
-bucket. Everything holding data is encrypted with the stack's key (CMEK)."""
+bucket. Everything holding data is encrypted with the stack's key (CMEK). Names and shapes come
+from the stack's spec records (`adapters.gcp.spec`, which bootstrap and doctor read too)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,8 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random as random
 
-from adapters.catalog import (
-    BASELINES_BUCKET,
-    GCP_CRYPTO_KEY,
-    SECRETS,
-    STORES,
-    TTL_TIMESTAMP_FIELD,
-    Secret,
-    firestore_indexes,
-    gcp_key_ring,
-)
+from adapters.catalog import BASELINES_BUCKET, Secret
+from adapters.gcp.spec import gcp_stack
 
 from .scope import GcpScope
 
@@ -35,8 +28,6 @@ APIS = (
     "storage.googleapis.com",
     "sts.googleapis.com",
 )
-#: CKV_GCP_43: rotate at least every 90 days.
-KEY_ROTATION_SECONDS = 90 * 24 * 3600
 SECRET_BYTES = 32
 
 
@@ -55,20 +46,22 @@ def enable_apis(scope: GcpScope) -> tuple[gcp.projects.Service, ...]:
 
 
 def stack_key(scope: GcpScope) -> gcp.kms.CryptoKey:
+    spec = gcp_stack(scope.prefix).key
     ring = gcp.kms.KeyRing(
         scope.child("key-ring"),
         project=scope.project,
-        name=gcp_key_ring(scope.prefix),
+        name=spec.key_ring,
         location=scope.location,
         # Key rings cannot be deleted in GCP; keep a destroy from failing on them.
         opts=scope.opts(protect=scope.config.deletion_protection),
     )
     return gcp.kms.CryptoKey(
         scope.child("key"),
-        name=GCP_CRYPTO_KEY,
+        name=spec.crypto_key,
         key_ring=ring.id,
         purpose="ENCRYPT_DECRYPT",
-        rotation_period=f"{KEY_ROTATION_SECONDS}s",
+        # CKV_GCP_43: rotate at least every 90 days.
+        rotation_period=f"{spec.rotation_seconds}s",
         destroy_scheduled_duration=f"{scope.config.key_deletion_window_days * 86400}s",
         version_template={
             "algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION",
@@ -119,7 +112,7 @@ def database(
     db = gcp.firestore.Database(
         scope.child("firestore"),
         project=scope.project,
-        name=scope.prefix,
+        name=gcp_stack(scope.prefix).database,
         location_id=scope.location,
         type="FIRESTORE_NATIVE",
         concurrency_mode="PESSIMISTIC",
@@ -132,29 +125,29 @@ def database(
         cmek_config={"kms_key_name": key.id},
         opts=scope.data_opts(depends_on=after),
     )
-    for spec in STORES.values():
-        collection = spec.physical_name(scope.prefix)
-        if spec.default_ttl is not None:
+    for collection in gcp_stack(scope.prefix).collections:
+        store = collection.store.name
+        if collection.ttl_field is not None:
             gcp.firestore.Field(
-                scope.child("ttl", spec.name),
+                scope.child("ttl", store),
                 project=scope.project,
                 database=db.name,
-                collection=collection,
-                field=TTL_TIMESTAMP_FIELD,
+                collection=collection.name,
+                field=collection.ttl_field,
                 ttl_config={},
                 # No single-field index on the TTL timestamp: Google's advice for TTL fields
                 # (monotonic values hot-spot an index); nothing queries on it.
                 index_config={},
                 opts=scope.opts(),
             )
-        for index in firestore_indexes(spec):
+        for index in collection.indexes:
             gcp.firestore.Index(
                 scope.child(
-                    "index", spec.name, index.hash_field, index.range_field, index.order.lower()
+                    "index", store, index.hash_field, index.range_field, index.order.lower()
                 ),
                 project=scope.project,
                 database=db.name,
-                collection=collection,
+                collection=collection.name,
                 query_scope="COLLECTION",
                 fields=[
                     {"field_path": index.hash_field, "order": "ASCENDING"},
@@ -172,11 +165,12 @@ def secrets(
     and a random first version. Rotation adds versions outside Pulumi (adapters/gcp/secrets.py)
     and later disables this one, so `up` must not resurrect or rewrite it."""
     created = {}
-    for secret, spec in SECRETS.items():
+    for slot in gcp_stack(scope.prefix).secrets:
+        secret = slot.secret
         resource = gcp.secretmanager.Secret(
             scope.child("secret", secret.value),
             project=scope.project,
-            secret_id=spec.secret_manager_id(scope.prefix),
+            secret_id=slot.secret_id,
             replication={
                 "user_managed": {
                     "replicas": [
@@ -211,11 +205,11 @@ def secrets(
 def baselines_bucket(
     scope: GcpScope, key: gcp.kms.CryptoKey, *, after: Sequence[pulumi.Resource]
 ) -> gcp.storage.Bucket:
-    spec = BASELINES_BUCKET
+    spec, record = BASELINES_BUCKET, gcp_stack(scope.prefix).bucket
     return gcp.storage.Bucket(
         scope.child("bucket", spec.name),
         project=scope.project,
-        name=spec.physical_name(scope.prefix),
+        name=record.name,
         location=scope.location.upper(),
         storage_class="STANDARD",
         versioning={"enabled": True},
@@ -225,7 +219,7 @@ def baselines_bucket(
         lifecycle_rules=[
             {
                 "action": {"type": "Delete"},
-                "condition": {"days_since_noncurrent_time": spec.noncurrent_version_days},
+                "condition": {"days_since_noncurrent_time": record.noncurrent_version_days},
             },
             {
                 "action": {"type": "AbortIncompleteMultipartUpload"},

@@ -7,14 +7,13 @@ from collections.abc import Sequence
 
 from pulumi_policy import PolicyResource, ReportViolation, Severity, StackValidationArgs
 
-from adapters.catalog import (
-    BASELINES_BUCKET,
+from adapters.aws.spec import key_alias, ssm_parameter_name
+from adapters.catalog import BASELINES_BUCKET, SECRETS, STORES
+from adapters.gcp.spec import (
     GCP_CRYPTO_KEY,
-    SECRETS,
-    STORES,
     TTL_TIMESTAMP_FIELD,
     firestore_indexes,
-    key_alias,
+    secret_manager_id,
 )
 
 from ..posture import clouds_of, posture_of
@@ -54,7 +53,7 @@ def _aws_gaps(resources: Sequence[PolicyResource]) -> list[str]:
     if missing:
         gaps.append(f"DynamoDB tables missing: {', '.join(missing)}")
     parameters = _Names(resources, "name", "aws:ssm/parameter:Parameter")
-    missing = parameters.missing([spec.ssm_parameter_name(prefix) for spec in SECRETS.values()])
+    missing = parameters.missing([ssm_parameter_name(spec, prefix) for spec in SECRETS.values()])
     if missing:
         gaps.append(f"SSM parameters missing: {', '.join(missing)}")
     missing = buckets.missing([BASELINES_BUCKET.physical_name(prefix)])
@@ -125,7 +124,7 @@ def _gcp_gaps(resources: Sequence[PolicyResource]) -> list[str]:
     if missing:
         gaps.append(f"Firestore composite indexes missing: {', '.join(missing)}")
     secrets = _Names(resources, "secretId", "gcp:secretmanager/secret:Secret")
-    missing = secrets.missing([spec.secret_manager_id(prefix) for spec in SECRETS.values()])
+    missing = secrets.missing([secret_manager_id(spec, prefix) for spec in SECRETS.values()])
     if missing:
         gaps.append(f"Secret Manager secrets missing: {', '.join(missing)}")
     missing = buckets.missing([BASELINES_BUCKET.physical_name(prefix)])

@@ -1,15 +1,16 @@
-"""Operational checks on GCP: `phase-mirror verify-pitr` and `verify-alarms`.
+"""`phase-mirror verify-pitr` and `verify-alarms` on GCP: compare what Google describes with the
+stack's spec (adapters/gcp/spec.py, which the Pulumi program renders too).
 
 verify-pitr reads the Firestore database through the Firestore Admin API
 (`pointInTimeRecoveryEnablement`). verify-alarms lists the project's Cloud Monitoring alert
-policies (display names from `adapters.catalog`, the same the platform creates), checks each
+policies (display names from the spec, the same the platform creates), checks each
 exists once, is enabled, notifies a channel and watches what the catalog says, that the
 "system health" policy combines every condition, and that none has an open alert (the
 Monitoring v3 `projects.alerts` REST method, which the Python client library does not wrap).
 
 Emulators: the Firestore emulator has no Admin API (it answers UNIMPLEMENTED) and Cloud
 Monitoring has no emulator at all, so on emulator endpoints (`*_endpoint=http://...`) these
-facts come back "not reported by this endpoint" and nothing is sent to Google. There is no
+facts come back NOT_REPORTED and nothing is sent to Google. There is no
 `--simulate` on GCP: Cloud Monitoring has no call that sets a policy's state.
 """
 
@@ -23,15 +24,14 @@ from typing import Any
 from google.api_core import exceptions as gx
 from google.auth.credentials import Credentials
 
-from ..backend import Check
-from ..catalog import AlarmKind, AlarmSpec, gcp_alert_policies, gcp_system_health_policy
 from ..errors import Unsupported
+from ..operations import Check
 from .clients import CALL_TIMEOUT, GcpClients
 from .errors import mapped
-from .settings import SERVICES, GcpSettings
+from .settings import GcpSettings
+from .spec import AlertPolicy, CombinedPolicy, gcp_stack
+from .url import SERVICES
 
-#: The status phrase of a check an emulator cannot answer (the CLI reports it as such).
-NOT_REPORTED = "not reported by this endpoint"
 MONITORING_URL = "https://monitoring.googleapis.com/v3"
 PULUMI = "run `pulumi up` on the gcp stack (it creates and configures this)"
 NO_SIMULATE = (
@@ -42,7 +42,7 @@ NO_SIMULATE = (
 )
 
 
-class GcpOps:
+class GcpVerifier:
     def __init__(self, clients: GcpClients) -> None:
         self._clients = clients
         self._settings = clients.settings
@@ -67,17 +67,16 @@ class GcpOps:
                         raise
                     endpoint = s.endpoint("firestore")
                     return [
-                        Check(
+                        Check.unreported(
                             name,
-                            True,
-                            f"{NOT_REPORTED}: the Firestore emulator at "
+                            "the Firestore emulator at "
                             f"{endpoint.url if endpoint else 'its endpoint'} has no Admin API "
                             "(GetDatabase is UNIMPLEMENTED), so it cannot say whether "
                             "point-in-time recovery is on; Google Cloud reports it",
                         )
                     ]
                 except gx.NotFound:
-                    return [Check(name, False, "the database does not exist", PULUMI)]
+                    return [Check.failed(name, "the database does not exist", PULUMI)]
         finally:
             admin.transport.close()
         return [pitr_check(name, database, s)]
@@ -88,20 +87,21 @@ class GcpOps:
         if simulate:
             raise Unsupported(NO_SIMULATE)
         s = self._settings
-        expected = gcp_alert_policies(s.prefix)
-        health = gcp_system_health_policy(s.prefix)
+        stack = gcp_stack(s.prefix, s.database)
+        expected, health = stack.policies, stack.system_health
         emulated = [f"{service}_endpoint" for service in SERVICES if s.emulated(service)]
         if emulated:
-            detail = (
-                f"{NOT_REPORTED}: Cloud Monitoring has no emulator and this backend's "
-                f"endpoints are emulators ({', '.join(emulated)}), so nothing was asked of "
-                "Google; on Google Cloud `pulumi up` creates this policy"
+            reason = (
+                "Cloud Monitoring has no emulator and this backend's endpoints are emulators "
+                f"({', '.join(emulated)}), so nothing was asked of Google; on Google Cloud "
+                "`pulumi up` creates this policy"
             )
-            return [Check(policy_check_name(a), True, detail) for a in (*expected, health)]
+            names = [policy_check_name(a) for a in expected] + [policy_check_name(health)]
+            return [Check.unreported(name, reason) for name in names]
         credentials = self._credentials()
         policies = self._policies(credentials)
         firing = self._open_alerts(credentials)
-        checks = [policy_check(a, policies.get(a.name, []), firing, s) for a in expected]
+        checks = [policy_check(a, policies.get(a.name, []), firing) for a in expected]
         singles = [policies[a.name][0] for a in expected if len(policies.get(a.name, [])) == 1]
         checks.append(
             system_health_check(health, policies.get(health.name, []), singles, expected, firing)
@@ -171,9 +171,8 @@ def pitr_check(name: str, database: Any, s: GcpSettings) -> Check:
 
     enablement = database.point_in_time_recovery_enablement
     if enablement != Database.PointInTimeRecoveryEnablement.POINT_IN_TIME_RECOVERY_ENABLED:
-        return Check(
+        return Check.failed(
             name,
-            False,
             f"point-in-time recovery is {enablement.name}",
             f"gcloud firestore databases update --database='{s.database}' --enable-pitr "
             f"--project={s.project}, or {PULUMI}",
@@ -185,7 +184,7 @@ def pitr_check(name: str, database: Any, s: GcpSettings) -> Check:
     earliest = database.earliest_version_time
     if earliest:
         detail += f", restorable from {earliest.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
-    return Check(name, True, detail)
+    return Check.passed(name, detail)
 
 
 def open_alerts(alerts: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -197,19 +196,18 @@ def open_alerts(alerts: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     }
 
 
-def policy_check_name(alert: AlarmSpec) -> str:
+def policy_check_name(alert: AlertPolicy | CombinedPolicy) -> str:
     return f"alert policy {alert.name!r}"
 
 
-def _presence(alert: AlarmSpec, found: list[Any]) -> Check | None:
+def _presence(alert: AlertPolicy | CombinedPolicy, found: list[Any]) -> Check | None:
     """A failing check if the policy is missing or ambiguous, else None."""
     name = policy_check_name(alert)
     if not found:
-        return Check(name, False, "missing", PULUMI)
+        return Check.failed(name, "missing", PULUMI)
     if len(found) > 1:
-        return Check(
+        return Check.failed(
             name,
-            False,
             f"{len(found)} policies share this display name: "
             + ", ".join(policy.name for policy in found),
             "delete the stray copies (gcloud monitoring policies delete NAME) and run `pulumi up`",
@@ -228,9 +226,7 @@ def _health_problems(policy: Any, firing: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def policy_check(
-    alert: AlarmSpec, found: list[Any], firing: Mapping[str, str], s: GcpSettings
-) -> Check:
+def policy_check(alert: AlertPolicy, found: list[Any], firing: Mapping[str, str]) -> Check:
     """The verdict on one single-condition policy (`monitoring_v3.AlertPolicy` objects)."""
     missing = _presence(alert, found)
     if missing is not None:
@@ -238,28 +234,24 @@ def policy_check(
     policy = found[0]
     problems = _health_problems(policy, firing)
     filters = [c.condition_threshold.filter for c in policy.conditions]
-    if alert.kind is AlarmKind.METRIC and alert.metric is not None:
-        wanted = f"logging.googleapis.com/user/{alert.metric.log_metric_name(s.prefix)}"
-    else:
-        wanted = f'database_id="{s.database}"'
+    wanted = alert.watches
     if not any(wanted in condition for condition in filters):
         problems.append(f"no condition watches {wanted}")
     if problems:
         fix = "see docs/runbooks/alarms.md" if policy.name in firing else PULUMI
-        return Check(policy_check_name(alert), False, "; ".join(problems), fix)
-    return Check(
+        return Check.failed(policy_check_name(alert), "; ".join(problems), fix)
+    return Check.passed(
         policy_check_name(alert),
-        True,
         f"enabled, no open alert, watches {wanted}, notifies "
         f"{len(policy.notification_channels)} channel(s)",
     )
 
 
 def system_health_check(
-    health: AlarmSpec,
+    health: CombinedPolicy,
     found: list[Any],
     singles: list[Any],
-    expected: Iterable[AlarmSpec],
+    expected: Iterable[AlertPolicy],
     firing: Mapping[str, str],
 ) -> Check:
     """The combined policy must hold the condition of every single-condition policy."""
@@ -276,12 +268,14 @@ def system_health_check(
     ]
     if uncovered:
         problems.append(f"does not combine the conditions of {', '.join(uncovered)}")
-    if str(policy.combiner.name) != "OR":
-        problems.append(f"combines its conditions with {policy.combiner.name}, not OR")
+    if str(policy.combiner.name) != health.combiner:
+        problems.append(
+            f"combines its conditions with {policy.combiner.name}, not {health.combiner}"
+        )
     if problems:
-        return Check(policy_check_name(health), False, "; ".join(problems), PULUMI)
-    return Check(
+        return Check.failed(policy_check_name(health), "; ".join(problems), PULUMI)
+    return Check.passed(
         policy_check_name(health),
-        True,
-        f"enabled, no open alert, combines all {len(list(expected))} conditions with OR",
+        f"enabled, no open alert, combines all {len(list(expected))} conditions with "
+        f"{health.combiner}",
     )
