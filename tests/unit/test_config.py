@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from adapters.config import (
     ENV_BACKEND,
-    ENV_HOME,
     ENV_STACK_OUTPUTS,
-    default_data_dir,
     parse_backend_url,
     resolve_setting,
 )
 from adapters.errors import Misconfigured
+from adapters.local.url import ENV_HOME, default_data_dir
 
 
 def test_parse_local_aws_gcp() -> None:
@@ -78,3 +79,19 @@ def test_stack_outputs_errors(tmp_path: Path) -> None:
     (tmp_path / "o.json").write_text("{}")
     with pytest.raises(Misconfigured, match="no 'backendUrl' output"):
         from_stack_outputs(tmp_path / "o.json")
+
+
+def test_each_backend_owns_its_url_and_parsing_imports_no_sdk() -> None:
+    """Every scheme's spec lives in its backend package; its example parses, and its URL round
+    trips. Parsing any of them loads no cloud SDK (the specs import none)."""
+    code = (
+        "import importlib, sys; from adapters.config import URL_SPECS, parse_backend_url\n"
+        "for spec in URL_SPECS.values():\n"
+        "    assert importlib.import_module(f'adapters.{spec.scheme}.url').URL_SPEC is spec\n"
+        "    setting = parse_backend_url(spec.example)\n"
+        "    assert parse_backend_url(setting.url) == setting, spec.scheme\n"
+        "print(sorted(URL_SPECS), sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'boto3','botocore','google','pulumi'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['aws', 'gcp', 'local'] []"
