@@ -273,6 +273,14 @@ def kebab(text: str) -> str:
 class AlarmKind(StrEnum):
     THROTTLE = "throttle"  # the database refuses requests
     METRIC = "metric"  # a catalog service metric above its threshold
+    #: Compute: the API answers 5xx, is slow, or its function fails, is throttled or runs long.
+    API_ERRORS = "api-errors"
+    API_LATENCY = "api-latency"
+    FUNCTION_ERRORS = "function-errors"
+    FUNCTION_THROTTLES = "function-throttles"
+    FUNCTION_DURATION = "function-duration"
+    #: A scheduled job run failed.
+    JOB_FAILURES = "job-failures"
     SYSTEM_HEALTH = "system-health"  # any of the others (AWS composite / GCP combined policy)
 
 
@@ -289,6 +297,75 @@ class AlarmIntent:
     metric: MetricSpec | None = None
 
 
+# -- Workloads: the compute that runs the service in a cloud stack.
+
+
+class Workload(StrEnum):
+    #: The calibration HTTP API (`phase-mirror serve` locally; a function or a container).
+    API = "api"
+    #: The anonymizer, run once a day (`phase-mirror anonymize` locally).
+    ANONYMIZER = "anonymizer"
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    workload: Workload
+    description: str
+    #: The entry point, as a module path with a callable (each cloud adapts it).
+    timeout_seconds: int
+    memory_mb: int
+    #: What it may touch, and nothing else (least privilege on every cloud).
+    stores: tuple[Store, ...]
+    secrets: tuple[Secret, ...]
+    #: Encrypts or decrypts with the stack key (envelope encryption of raw events).
+    uses_key: bool = True
+    uses_bucket: bool = False
+    #: Jobs run on this schedule (cron, UTC); services serve requests instead.
+    schedule: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.workload.value
+
+    def physical_name(self, prefix: str) -> str:
+        return f"{prefix}-{self.workload.value}"
+
+
+WORKLOADS: dict[Workload, WorkloadSpec] = {
+    spec.workload: spec
+    for spec in (
+        WorkloadSpec(
+            Workload.API,
+            "The calibration API: ingest, nonces, consent, API keys, k-anonymous queries.",
+            timeout_seconds=29,  # API Gateway's integration limit is 30 s
+            memory_mb=512,
+            stores=(
+                Store.CONSENT,
+                Store.NONCES,
+                Store.DEDUP,
+                Store.RATE_LIMITS,
+                Store.CALIBRATION,
+                Store.RAW_EVENTS,
+                Store.API_KEYS,
+            ),
+            secrets=(Secret.ANONYMIZER_SALT, Secret.REDACTION_KEY),
+        ),
+        WorkloadSpec(
+            Workload.ANONYMIZER,
+            "The daily anonymizer: raw consented events to k-anonymous aggregates (idempotent).",
+            timeout_seconds=900,
+            memory_mb=512,
+            stores=(Store.RAW_EVENTS, Store.CALIBRATION),
+            secrets=(Secret.ANONYMIZER_SALT,),
+            schedule="17 3 * * *",
+        ),
+    )
+}
+
+#: Days the compute's logs are kept.
+LOG_RETENTION_DAYS = 90
+
+
 #: Database throttling per 5 minutes above which an alarm fires (seed: > 10).
 STORE_THROTTLING = AlarmIntent(
     "throttles",
@@ -296,6 +373,49 @@ STORE_THROTTLING = AlarmIntent(
     "The database refused (throttled) more than 10 requests in 5 minutes.",
     threshold=10,
     period_seconds=300,
+)
+
+#: The compute's alarms: one intent per condition, rendered per workload where it applies.
+#: A cloud spec renders every one of them or names why it cannot (the parity test reads both).
+COMPUTE_ALARMS: tuple[AlarmIntent, ...] = (
+    AlarmIntent(
+        "5xx",
+        AlarmKind.API_ERRORS,
+        "More than 1% of the API's answers in 5 minutes were server errors (5xx).",
+        threshold=0.01,
+    ),
+    AlarmIntent(
+        "latency-p99",
+        AlarmKind.API_LATENCY,
+        "The API's p99 latency over 5 minutes was above 2 seconds.",
+        threshold=2000,
+    ),
+    AlarmIntent(
+        "errors",
+        AlarmKind.FUNCTION_ERRORS,
+        "A function invocation failed (an unhandled error) in the last 5 minutes.",
+        threshold=0,
+    ),
+    AlarmIntent(
+        "throttles",
+        AlarmKind.FUNCTION_THROTTLES,
+        "A function invocation was refused for lack of concurrency in the last 5 minutes.",
+        threshold=0,
+    ),
+    AlarmIntent(
+        "duration-p99",
+        AlarmKind.FUNCTION_DURATION,
+        "The p99 run time over 5 minutes was above 80% of the timeout.",
+        #: A fraction of the workload's timeout (each cloud turns it into milliseconds).
+        threshold=0.8,
+    ),
+    AlarmIntent(
+        "failures",
+        AlarmKind.JOB_FAILURES,
+        "A scheduled run failed or could not be started (retries exhausted).",
+        threshold=0,
+        period_seconds=3600,
+    ),
 )
 
 ALARM_INTENTS: tuple[AlarmIntent, ...] = (
