@@ -18,7 +18,7 @@ from ..catalog import SECRETS
 from ..errors import StoreError
 from ..operations import Check
 from .errors import BOOTSTRAP_HINT, Resource, error_code, mapped
-from .secrets import disabled_label
+from .secrets import disabled_label, parameter_history
 from .session import AwsTarget, Clients
 from .spec import DynamoTable, KeySchema, Parameter, aws_stack
 
@@ -184,7 +184,7 @@ class AwsDoctor:
         def check() -> Check:
             resource = Resource("SSM parameter", name, "secrets")
             with mapped(self._target, resource):
-                history = self._history(name)
+                history = parameter_history(self._clients, name)
             latest = max(history, key=lambda entry: int(entry["Version"]))
             if latest.get("Type") != "SecureString":
                 return Check.failed(
@@ -215,16 +215,6 @@ class AwsDoctor:
             )
 
         return self._guard(check_name, BOOTSTRAP_HINT, check)
-
-    def _history(self, name: str) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
-        request: dict[str, Any] = {"Name": name, "WithDecryption": True, "MaxResults": 50}
-        while True:
-            page = self._clients.ssm.get_parameter_history(**request)
-            entries.extend(page.get("Parameters", []))  # type: ignore[arg-type]
-            if not page.get("NextToken"):
-                return entries
-            request["NextToken"] = page["NextToken"]
 
     # -- S3
 

@@ -39,6 +39,19 @@ def describe(secret: Secret, created: float) -> str:
     return f"{SECRETS[secret].description} (phase-mirror created_at={created:.3f})"
 
 
+def parameter_history(clients: Clients, name: str) -> list[dict[str, Any]]:
+    """Every version of an SSM parameter, decrypted, all pages (also read by the doctor)."""
+    entries: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"Name": name, "WithDecryption": True, "MaxResults": 50}
+    while True:
+        page = clients.ssm.get_parameter_history(**request)
+        entries.extend(page.get("Parameters", []))  # type: ignore[arg-type]
+        token = page.get("NextToken")
+        if not token:
+            return entries
+        request["NextToken"] = token
+
+
 class SsmSecretVersions:
     """The secret driver (`adapters.stores.secrets.SecretVersions`) over SSM parameters."""
 
@@ -85,30 +98,19 @@ class SsmSecretVersions:
         return SecretVersion(secret, str(response["Version"]), value, from_epoch(created))
 
     def _unlabel_oldest(self, name: str) -> None:
-        history = self._history(name)
+        history = parameter_history(self._clients, name)
         oldest = min(history, key=lambda entry: int(entry["Version"]))
         if oldest.get("Labels"):
             self._clients.ssm.unlabel_parameter_version(
                 Name=name, ParameterVersion=int(oldest["Version"]), Labels=oldest["Labels"]
             )
 
-    def _history(self, name: str) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
-        request: dict[str, Any] = {"Name": name, "WithDecryption": True, "MaxResults": 50}
-        while True:
-            page = self._clients.ssm.get_parameter_history(**request)
-            entries.extend(page.get("Parameters", []))  # type: ignore[arg-type]
-            token = page.get("NextToken")
-            if not token:
-                return entries
-            request["NextToken"] = token
-
     def versions(
         self, secret: Secret, *, enabled_only: bool = False, limit: int | None = None
     ) -> list[SecretVersion]:
         """The parameter's whole history is one paginated read, so it is read in full."""
         with self._mapped(secret):
-            history = self._history(self.parameter_name(secret))
+            history = parameter_history(self._clients, self.parameter_name(secret))
         result = []
         for entry in history:
             labels = set(entry.get("Labels") or ())
