@@ -15,7 +15,7 @@ from typing import Protocol
 
 from .catalog import BASELINES_BUCKET, STORES, BucketSpec, Store, StoreSpec
 from .clock import Clock, SystemClock
-from .config import BackendSetting, resolve_setting
+from .config import URL_SPECS, BackendSetting, resolve_setting
 from .envelope import EnvelopeKeyManager, KeyWrapper
 from .errors import Misconfigured, Unsupported
 from .operations import Check, Operator
@@ -172,24 +172,19 @@ def assemble(setting: BackendSetting, driver: Driver, clock: Clock) -> Backend:
 
 DriverOpener = Callable[[BackendSetting, Clock], Driver]
 
+
 #: scheme -> (module, optional-dependency extra that provides its SDK)
-_DRIVERS = {
-    "local": ("adapters.local.driver", None),
-    "aws": ("adapters.aws.driver", "aws"),
-    "gcp": ("adapters.gcp.driver", "gcp"),
-}
-
-
 def open_backend(
     setting: BackendSetting | str | None = None, *, clock: Clock | None = None
 ) -> Backend:
     """Open the configured backend (see `adapters.config` for the resolution order)."""
     if setting is None or isinstance(setting, str):
         setting = resolve_setting(setting)
-    module_name, extra = _DRIVERS[setting.scheme]
+    spec = URL_SPECS[setting.scheme]
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(spec.driver_module)
     except ImportError as error:
+        extra = spec.sdk_extra
         hint = f"pip install 'phase-mirror[{extra}]'" if extra else "reinstall phase-mirror"
         raise Misconfigured(
             f"backend {setting.scheme}:// (from {setting.source}) cannot load: {error}; {hint}"

@@ -24,6 +24,13 @@ class UrlSpec:
     #: A valid URL, shown in every error about this scheme.
     example: str
     parse_location: LocationParser
+    #: The optional-dependency extra that installs the backend's SDK (None: nothing to add).
+    sdk_extra: str | None = None
+
+    @property
+    def driver_module(self) -> str:
+        """Every backend package keeps its driver in `driver.py` (imported only when selected)."""
+        return f"adapters.{self.scheme}.driver"
 
     def url(self, location: str = "", params: Mapping[str, str] | None = None) -> str:
         """`scheme://location?params`; refuses parameters the backend does not understand."""

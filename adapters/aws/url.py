@@ -10,6 +10,7 @@ URL_SPEC = UrlSpec(
     params=frozenset({"region", "prefix", "endpoint", "profile", "kms_key", "bucket"}),
     example="aws://?region=us-east-1&prefix=phase-mirror-staging",
     parse_location=host_only,
+    sdk_extra="aws",
 )
 
 

@@ -29,6 +29,7 @@ URL_SPEC = UrlSpec(
     ),
     example=EXAMPLE,
     parse_location=_project,
+    sdk_extra="gcp",
 )
 
 
