@@ -95,6 +95,13 @@ class StoreSpec:
                 return index
         raise KeyError(f"store {self.name!r} has no index {name!r}")
 
+    def query_keys(self, index: str | None) -> tuple[KeyAttr, KeyAttr | None]:
+        """The (hash, range) attributes a query reads: the table's, or those of `index`."""
+        if index is None:
+            return self.hash_key, self.range_key
+        found = self.index(index)
+        return found.hash_key, found.range_key
+
     def physical_name(self, prefix: str) -> str:
         return f"{prefix}-{self.name}"
 

@@ -268,11 +268,8 @@ class DynamoTable:
         descending: bool = False,
         limit: int | None = None,
     ) -> list[Item]:
-        if index is None:
-            hash_name, range_attr = self._hash, self.spec.range_key
-        else:
-            spec_index = self.spec.index(index)
-            hash_name, range_attr = spec_index.hash_key.name, spec_index.range_key
+        hash_attr, range_attr = self.spec.query_keys(index)
+        hash_name = hash_attr.name
         expr = _Expr()
         key_condition = f"{expr.name(hash_name)} = {expr.value(hash_value)}"
         prefix_left = range_prefix

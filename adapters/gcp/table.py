@@ -98,7 +98,6 @@ class FirestoreTable:
         self._clients = clients
         self._clock = clock
         self._collection_id = clients.settings.collection(spec)
-        self._range = spec.range_key.name if spec.range_key else None
 
     # -- helpers
 
@@ -286,12 +285,9 @@ class FirestoreTable:
         descending: bool = False,
         limit: int | None = None,
     ) -> list[Item]:
-        if index is None:
-            hash_field, range_field = self.spec.hash_key.name, self._range
-        else:
-            found = self.spec.index(index)
-            hash_field = found.hash_key.name
-            range_field = found.range_key.name if found.range_key else None
+        hash_attr, range_attr = self.spec.query_keys(index)
+        hash_field = hash_attr.name
+        range_field = range_attr.name if range_attr else None
         if index is None and range_field is None:
             item = self.get({hash_field: hash_value})  # at most one item: a point read
             return [] if item is None else [item]
