@@ -106,8 +106,8 @@ def pip_platform(architecture: str) -> str:
         ) from None
 
 
-def project_version() -> str:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+def project_version(source: Path = ROOT) -> str:
+    project = tomllib.loads((source / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     return str(project["version"])
 
 
@@ -137,11 +137,11 @@ def install_dependencies(site: Path, architecture: str) -> None:
     )
 
 
-def project_files() -> Iterator[tuple[str, Path]]:
+def project_files(source: Path = ROOT) -> Iterator[tuple[str, Path]]:
     """(archive name, source path) of the project's packages: code and package data only."""
     for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*")):
-            relative = path.relative_to(ROOT)
+        for path in sorted((source / package).rglob("*")):
+            relative = path.relative_to(source)
             if (
                 path.is_file()
                 and not _is_dropped(relative)
@@ -157,7 +157,7 @@ def dist_info(version: str) -> dict[str, bytes]:
     return {f"{base}/METADATA": metadata.encode(), f"{base}/INSTALLER": b"deploy.lambda_build\n"}
 
 
-def collect(site: Path) -> dict[str, bytes]:
+def collect(site: Path, source: Path = ROOT) -> dict[str, bytes]:
     """Every file of the package, by archive name."""
     files: dict[str, bytes] = {}
     for path in site.rglob("*"):
@@ -171,11 +171,11 @@ def collect(site: Path) -> dict[str, bytes]:
             files[relative.as_posix()] = path.read_bytes()
     for name in [n for n in files if n.endswith(".dist-info/RECORD")]:
         files[name] = _prune_record(files[name], files)
-    for name, source in project_files():
+    for name, path in project_files(source):
         if name in files:
             raise LockError(f"{name} exists both in a dependency and in the project")
-        files[name] = source.read_bytes()
-    files.update(dist_info(project_version()))
+        files[name] = path.read_bytes()
+    files.update(dist_info(project_version(source)))
     return files
 
 
@@ -207,7 +207,10 @@ def write_zip(files: dict[str, bytes], output: Path) -> None:
     partial.replace(output)
 
 
-def build(output: Path = DEFAULT_OUTPUT, architecture: str = ARCHITECTURE) -> BuildResult:
+def build(
+    output: Path = DEFAULT_OUTPUT, architecture: str = ARCHITECTURE, source: Path = ROOT
+) -> BuildResult:
+    """Build the zip from the project at `source` (the repository; tests pass a snapshot)."""
     started = time.monotonic()
     pip_platform(architecture)  # validate before the slow part
     with tempfile.TemporaryDirectory(prefix="phase-mirror-package-") as tmp:
@@ -215,7 +218,7 @@ def build(output: Path = DEFAULT_OUTPUT, architecture: str = ARCHITECTURE) -> Bu
         progress(f"installing the {LOCK_TARGET} dependencies for {architecture} (pip) ...")
         install_dependencies(site, architecture)
         progress("collecting the project's packages ...")
-        files = collect(site)
+        files = collect(site, source)
     progress(f"writing {output} ({len(files)} files) ...")
     write_zip(files, output)
     data = output.read_bytes()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import platform as host_platform
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -40,17 +41,29 @@ PROJECT_MODULES = (
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuildResult]:
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's packages as they are now: other work may edit the tree during the builds."""
+    source = tmp_path_factory.mktemp("source")
+    shutil.copy2(ROOT / "pyproject.toml", source / "pyproject.toml")
+    for package in lambda_build.PACKAGES:
+        shutil.copytree(
+            ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return source
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory, snapshot: Path) -> dict[str, BuildResult]:
     folder = tmp_path_factory.mktemp("lambda-zip")
     made = {
-        "first": build(folder / "first.zip", lambda_build.ARCHITECTURE),
-        "second": build(folder / "second.zip", lambda_build.ARCHITECTURE),
+        "first": build(folder / "first.zip", lambda_build.ARCHITECTURE, snapshot),
+        "second": build(folder / "second.zip", lambda_build.ARCHITECTURE, snapshot),
     }
     if HOST_ARCHITECTURE:
         made["host"] = (
             made["first"]
             if HOST_ARCHITECTURE == lambda_build.ARCHITECTURE
-            else build(folder / "host.zip", HOST_ARCHITECTURE)
+            else build(folder / "host.zip", HOST_ARCHITECTURE, snapshot)
         )
     return made
 
@@ -62,6 +75,9 @@ def names(result: BuildResult) -> list[str]:
 
 def test_the_same_sources_give_the_same_sha256(builds: dict[str, BuildResult]) -> None:
     first, second = builds["first"], builds["second"]
+    with zipfile.ZipFile(first.path) as one, zipfile.ZipFile(second.path) as two:
+        crcs = {i.filename: i.CRC for i in one.infolist()}
+        assert crcs == {i.filename: i.CRC for i in two.infolist()}
     assert Path(first.path).read_bytes() == Path(second.path).read_bytes()
     assert first.sha256 == second.sha256
     assert len(first.sha256_base64) == 44  # base64 of 32 bytes: Pulumi's source_code_hash
@@ -101,9 +117,9 @@ def test_no_dev_dependency_test_code_or_bytecode_inside(builds: dict[str, BuildR
     assert not [e for e in entries if {"tests", "test"} & set(Path(e).parts[:-1])]
 
 
-def test_the_project_packages_are_all_there(builds: dict[str, BuildResult]) -> None:
+def test_the_project_packages_are_all_there(builds: dict[str, BuildResult], snapshot: Path) -> None:
     entries = set(names(builds["first"]))
-    root = ROOT
+    root = snapshot
     expected = {
         path.relative_to(root).as_posix()
         for package in lambda_build.PACKAGES
