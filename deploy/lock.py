@@ -12,7 +12,8 @@ platform, so one version of each package serves every artifact; then each target
 again under those pins to learn which packages it needs. Every entry carries the sha256 of the
 wheels pip chose on both platforms and the targets that use it:
 
-- `lambda`: core + extras api, aws, lambda (the Lambda zip, `deploy.lambda_build`);
+- `lambda`: core + extras asgi, aws, lambda (the Lambda zip, `deploy.lambda_build`: no
+  uvicorn, httptools or uvloop, which Mangum never uses);
 - `image`: core + extras api, aws, gcp (the container image, `Dockerfile`);
 - `build`: setuptools and wheel, to build the project's own wheel inside the image build.
 
@@ -46,7 +47,7 @@ PYTHON_VERSION = "3.11"
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "aarch64": "manylinux2014_aarch64"}
 # target -> the pyproject extras it installs (on top of the core dependencies)
 TARGETS: dict[str, tuple[str, ...]] = {
-    "lambda": ("api", "aws", "lambda"),
+    "lambda": ("asgi", "aws", "lambda"),
     "image": ("api", "aws", "gcp"),
 }
 BUILD_REQUIREMENTS = ("setuptools>=69", "wheel")
