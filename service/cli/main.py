@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "service.cli.keys",
     "service.cli.consent",
     "service.cli.anonymize",
+    "service.cli.context",
     "service.cli.analyze",
     "service.cli.fp",
     "service.cli.baseline",

@@ -9,6 +9,8 @@ Shape (every key optional; each value is the body GitHub returns):
     rulesets            [GET /repos/{owner}/{repo}/rulesets/{id}, ...] (for bypass actors)
     pull_request        GET /repos/{owner}/{repo}/pulls/{number}
     merge_group         the `merge_group` object of a merge_group webhook event
+    phase_mirror        written by `phase-mirror context`: {event_name, mode, unreadable: {key:
+                        why}, notes: [...]}, what the builder could not read and why
 
 A GitHub Actions event payload (`$GITHUB_EVENT_PATH`) already has `repository`, `pull_request`
 and `merge_group` in these shapes, so it can be merged in as is. Unknown keys are ignored.
@@ -28,7 +30,11 @@ _SHAPES: dict[str, tuple[type, ...]] = {
     "rulesets": (list,),
     "pull_request": (dict, type(None)),
     "merge_group": (dict, type(None)),
+    "phase_mirror": (dict,),
 }
+
+#: The key `phase-mirror context` writes its own notes under (see github.py).
+META_KEY = "phase_mirror"
 
 
 #: The branch the protection rules check when the context's `repository` does not name its
@@ -81,7 +87,40 @@ class GitHubContext:
 
     @property
     def knows_protection(self) -> bool:
-        return self.has("branch_protection") or self.has("rules") or self.has("rulesets")
+        """Protection can be judged: some of it is given, and none of it was unreadable (a
+        ruleset-only view of a branch whose classic protection could not be read would report
+        protections that may well be on)."""
+        given = self.has("branch_protection") or self.has("rules") or self.has("rulesets")
+        return given and self.protection_gap is None
+
+    @property
+    def protection_gap(self) -> str | None:
+        """Why the protection is incomplete, when `phase-mirror context` could not read it."""
+        gaps = [
+            f"{key}: {why}"
+            for key, why in self.unreadable.items()
+            if key in ("branch_protection", "rules")
+        ]
+        return "; ".join(gaps) if gaps else None
+
+    # ------------------------------------------------------------ builder notes
+
+    @property
+    def unreadable(self) -> dict[str, str]:
+        found = _get(self.data, META_KEY, "unreadable")
+        if not isinstance(found, dict):
+            return {}
+        return {str(k): str(v) for k, v in found.items()}
+
+    @property
+    def notes(self) -> list[str]:
+        found = _get(self.data, META_KEY, "notes")
+        return [str(n) for n in found] if isinstance(found, list) else []
+
+    @property
+    def suggested_mode(self) -> str | None:
+        """The mode the event implies, as `phase-mirror context` recorded it."""
+        return _str(_get(self.data, META_KEY, "mode"))
 
     # ------------------------------------------------------------ change under review
 

@@ -209,7 +209,7 @@ def _start(request: AnalysisRequest, backend: Backend) -> _Run:
     watch = _Stopwatch()
     repo = Repository(request.root, progress=request.progress)
     context_head = request.context.head_sha if request.context is not None else None
-    return _Run(
+    run = _Run(
         request=request,
         backend=backend,
         now=backend.clock.now(),
@@ -218,6 +218,13 @@ def _start(request: AnalysisRequest, backend: Backend) -> _Run:
         head_sha=context_head or repo.head_sha,
         watch=watch,
     )
+    if request.context is not None:
+        # What `phase-mirror context` could not read (a token without a permission) is a
+        # fail-open degradation: the rules that needed it say so under `not_evaluated`.
+        run.degraded.extend(
+            Degradation("context_incomplete", note, Fail.OPEN) for note in request.context.notes
+        )
+    return run
 
 
 # ------------------------------------------------------------------ inputs

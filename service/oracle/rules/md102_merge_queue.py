@@ -81,6 +81,8 @@ SPEC = RuleSpec(
 
 def evaluate(ctx: RuleContext, emit: Emitter) -> None:
     context = ctx.context
+    if context is not None and context.protection_gap is not None:
+        raise NotApplicable(f"branch protection unreadable ({context.protection_gap})")
     if context is None or not context.knows_protection:
         if ctx.mode is Mode.MERGE_GROUP:
             raise NotApplicable(
