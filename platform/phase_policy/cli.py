@@ -3,6 +3,7 @@
     phase-mirror-gate check [--cloud aws|gcp|all] [--stack staging|production|all]
                             [--waivers FILE] [--sarif FILE] [--junit FILE] [--json FILE]
                             [--format text|json|sarif|junit] [--graph FILE ...]
+                            [--baseline FILE] [--write-baseline FILE]
     phase-mirror-gate deletions PREVIEW.json [--stack NAME] [--allow-staging-deletions]
     phase-mirror-gate rules [--format text|json|markdown]
 
@@ -17,16 +18,18 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
 from . import PACK_NAME, PACK_VERSION
+from .baseline import BaselineFileError, baseline_document, dump_baseline, load_baseline
 from .deletion import PreviewFileError, judge, load_preview
 from .deletion import render as render_deletions
 from .deletion import to_json as deletions_json
-from .findings import EXIT_GATE_ERROR, GateResult
-from .gate import TargetSpec, run_gate
+from .findings import EXIT_GATE_ERROR, BaselineEntry, GateResult
+from .gate import TargetSpec, apply_baseline, run_gate
 from .graph import GraphError, StackGraph, load_graph
 from .junit import to_junit
 from .program import available, program_graph
@@ -111,13 +114,36 @@ def cmd_check(args: argparse.Namespace) -> int:
             waivers = load_waivers(args.waivers, known_rules=[r.id for r in RULES], today=today)
         except WaiverFileError as error:
             return _fail(str(error))
+    baseline: list[BaselineEntry] | None = None
+    if args.baseline is not None:
+        try:
+            baseline = load_baseline(args.baseline)
+        except BaselineFileError as error:
+            return _fail(str(error))
     targets = _targets(args)
     print(
         f"{PROG}: evaluating {PACK_NAME} v{PACK_VERSION} ({len(RULES)} rules) on "
         f"{', '.join(f'{t.cloud}/{t.stack}' for t in targets)}",
         file=sys.stderr,
     )
-    result = run_gate(targets, waivers=waivers, today=today)
+    result = run_gate(
+        targets,
+        waivers=waivers,
+        today=today,
+        baseline=baseline,
+        baseline_source=str(args.baseline or ""),
+    )
+    if args.write_baseline is not None:
+        if result.errors:
+            for problem in result.errors:
+                print(f"{PROG}: error: {problem}", file=sys.stderr)
+            return _fail(f"not writing {args.write_baseline}: the run was incomplete (see above)")
+        document = baseline_document(result, today=today)
+        _write(args.write_baseline, dump_baseline(document, args.write_baseline))
+        # Report as the new baseline would: every recorded finding is now baselined.
+        written = load_baseline(args.write_baseline)
+        targets_now, _ = apply_baseline(result.targets, written)
+        result = replace(result, targets=tuple(targets_now), baseline=str(args.write_baseline))
     formats = _formats()
     for fmt, path in (("sarif", args.sarif), ("junit", args.junit), ("json", args.json)):
         if path is not None:
@@ -217,6 +243,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--today", type=_today, default=date.today(), help="date for waiver expiry (YYYY-MM-DD)"
     )
+    check.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="baseline file (YAML, or JSON if named *.json; see docs/policy.md#baseline): findings "
+        "recorded there are reported as baselined and do not fail the gate; only new ones do. "
+        "Entries that no longer match a finding are listed as stale",
+    )
+    check.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record today's findings (except waived ones) in FILE, then report as if checked "
+        "against it; refused (exit 2) when the run was incomplete. May be combined with "
+        "--baseline to see what became stale",
+    )
     check.add_argument("--format", choices=sorted(_formats()), default="text", help="stdout format")
     check.add_argument("--sarif", type=Path, help="also write SARIF 2.1.0 here")
     check.add_argument("--junit", type=Path, help="also write JUnit XML here")
@@ -251,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except (GraphError, WaiverFileError, PreviewFileError) as error:
+    except (GraphError, WaiverFileError, PreviewFileError, BaselineFileError) as error:
         return _fail(str(error))
     except KeyboardInterrupt:
         return _fail("interrupted")

@@ -8,16 +8,15 @@ wire form: Pulumi's `Unknown` (a preview-time output) becomes the engine's unkno
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from .documents import read_document
 from .props import UNKNOWN, _Marker
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -187,16 +186,7 @@ def graph_from_entries(
 
 def load_graph(path: Path, *, stack: str | None = None, project: str | None = None) -> StackGraph:
     """Read a graph file: {project, stack, resources: [...]} as JSON or YAML."""
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise GraphError(f"cannot read {path}: {error.strerror}") from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:
-        raise GraphError(
-            f"{path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}"
-        ) from None
+    data = read_document(path, GraphError, "graph file")
     if not isinstance(data, Mapping) or not isinstance(data.get("resources"), list):
         raise GraphError(f"{path}: expected a mapping with a `resources` list")
     return graph_from_entries(

@@ -1,8 +1,8 @@
 """JUnit XML for CI dashboards: one suite per (cloud, stack), one test case per rule.
 
 A rule's case fails when it has a blocking finding on that target, is skipped when every finding
-it has is waived, and passes otherwise (advisory and "undecidable at preview" findings go to
-`system-out`). Waiver problems and gate errors get their own suite so a dashboard shows them.
+it has is waived, and passes otherwise (advisory, baselined and "undecidable at preview"
+findings go to `system-out`). Waiver problems and gate errors get their own suite so a dashboard shows them.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ def _suite(target: TargetResult, rule_ids: list[str]) -> ET.Element:
         if findings and not blocking:
             out = ET.SubElement(case, "system-out")
             out.text = "\n".join(
-                ("waived " if f.suppressed else f"{f.level} ") + _describe(f) for f in findings
+                ("waived " if f.suppressed else "baselined " if f.baselined else f"{f.level} ")
+                + _describe(f)
+                for f in findings
             )
     suite.set("tests", str(len(rule_ids)))
     suite.set("failures", str(failures))

@@ -24,6 +24,7 @@ def to_text(result: GateResult) -> str:
         f"{count(findings, suppressed=True)} waived, "
         f"{sum(1 for f in findings if f.level == 'warning' and not f.suppressed)} advisory, "
         f"{count(findings, unknown_at_preview=True)} undecidable at preview"
+        + (f", {count(findings, baselined=True)} baselined" if result.baseline else "")
     ]
     for target in result.targets:
         blocking = sum(1 for f in target.findings if f.blocking)
@@ -32,7 +33,13 @@ def to_text(result: GateResult) -> str:
             f"{target.label}: {target.resources} resources from {target.source or 'graph'}, "
             f"{blocking} blocking, {len(target.findings)} finding(s)"
         )
-        for finding in sorted(target.findings, key=lambda f: (not f.blocking, f.rule_id, f.urn)):
+        shown = [f for f in target.findings if not f.baselined]
+        if len(shown) < len(target.findings):
+            lines.append(
+                f"  ({len(target.findings) - len(shown)} finding(s) recorded in the baseline "
+                f"{result.baseline} not shown)"
+            )
+        for finding in sorted(shown, key=lambda f: (not f.blocking, f.rule_id, f.urn)):
             meta = RULES_BY_ID.get(finding.rule_id)
             title = meta.meta.title if meta else ""
             where = (
@@ -56,6 +63,17 @@ def to_text(result: GateResult) -> str:
             lines.append(
                 "  " + "  ".join(row[h].ljust(w) for h, w in zip(headers, widths, strict=True))
             )
+    if result.stale:
+        lines.append("")
+        lines.append(
+            f"baseline {result.baseline}: {len(result.stale)} stale entr"
+            f"{'y' if len(result.stale) == 1 else 'ies'} (no finding any more: delete them or "
+            "rewrite the file with --write-baseline):"
+        )
+        lines.extend(
+            f"  STALE  {e.rule} {e.cloud}/{e.stack} {e.urn.rsplit('::', 1)[-1]} [{e.path}]"
+            for e in result.stale
+        )
     if result.waiver_problems:
         lines.append("")
         lines.append("waivers:")
@@ -81,6 +99,9 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "level": finding.level,
         "blocking": finding.blocking,
         "unknownAtPreview": finding.unknown_at_preview,
+        "path": finding.path,
+        "fingerprint": finding.fingerprint,
+        "baselined": finding.baselined,
     }
     if finding.waiver is not None:
         data["waiver"] = {
@@ -88,6 +109,8 @@ def _finding(finding: Finding) -> dict[str, Any]:
             "owner": finding.waiver.owner,
             "expires": finding.waiver.expires.isoformat(),
         }
+        if finding.waiver.inline:
+            data["waiver"]["inline"] = finding.waiver.tag
     return data
 
 
@@ -114,4 +137,25 @@ def to_json(result: GateResult) -> dict[str, Any]:
         ],
         "errors": list(result.errors),
         "parity": result.parity,
+        **(
+            {
+                "baseline": {
+                    "file": result.baseline,
+                    "baselined": count(result.findings, baselined=True),
+                    "stale": [
+                        {
+                            "rule": e.rule,
+                            "cloud": e.cloud,
+                            "stack": e.stack,
+                            "urn": e.urn,
+                            "path": e.path,
+                            "fingerprint": e.fingerprint,
+                        }
+                        for e in result.stale
+                    ],
+                }
+            }
+            if result.baseline
+            else {}
+        ),
     }

@@ -19,14 +19,13 @@ exceptions must not outlive their reason silently.
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .documents import check_entry, read_document
 
 #: A waiver may not be granted for longer than this (re-approve it instead).
 MAX_WAIVER_DAYS = 366
@@ -48,9 +47,19 @@ class Waiver:
     stacks: tuple[str, ...] = ()
     clouds: tuple[str, ...] = ()
     source: str = ""
+    #: For an inline waiver (a tag/label on the resource): the tag key. `resource` is then the
+    #: resource's exact URN, not a glob.
+    tag: str = ""
+
+    @property
+    def inline(self) -> bool:
+        return bool(self.tag)
 
     @property
     def label(self) -> str:
+        if self.inline:
+            name = self.resource.rsplit("::", 1)[-1]
+            return f"inline waiver {self.tag} on {name} ({self.rule}, owner {self.owner})"
         return f"waiver #{self.index + 1} ({self.rule} on {self.resource!r}, owner {self.owner})"
 
     @property
@@ -68,6 +77,8 @@ class Waiver:
     def matches(self, rule_id: str, cloud: str, stack: str, urn: str) -> bool:
         if rule_id != self.rule or not self.in_scope(cloud, stack):
             return False
+        if self.inline:
+            return urn == self.resource
         name = urn.rsplit("::", 1)[-1]
         return fnmatch.fnmatchcase(urn, self.resource) or fnmatch.fnmatchcase(name, self.resource)
 
@@ -102,6 +113,15 @@ def _date(value: Any, where: str) -> date:
         ) from None
 
 
+def within_horizon(expires: date, today: date, where: str) -> date:
+    if expires > today + timedelta(days=MAX_WAIVER_DAYS):
+        raise WaiverFileError(
+            f"{where}: expires {expires.isoformat()}, more than {MAX_WAIVER_DAYS} days ahead; "
+            "waivers are temporary, renew them when they lapse"
+        )
+    return expires
+
+
 def parse_waivers(
     data: Any, *, known_rules: Iterable[str], today: date, source: str = "waivers"
 ) -> list[Waiver]:
@@ -111,29 +131,22 @@ def parse_waivers(
         raise WaiverFileError(f"{source}: expected a mapping with a `waivers:` list")
     rules = set(known_rules)
     waivers = []
-    for index, entry in enumerate(data.get("waivers") or []):
+    for index, raw in enumerate(data.get("waivers") or []):
         where = f"{source}: waiver #{index + 1}"
-        if not isinstance(entry, Mapping):
-            raise WaiverFileError(f"{where}: expected a mapping with {', '.join(REQUIRED)}")
-        missing = [key for key in REQUIRED if entry.get(key) in (None, "")]
-        if missing:
-            raise WaiverFileError(
-                f"{where}: missing {', '.join(missing)} (every waiver needs {', '.join(REQUIRED)})"
-            )
-        unknown_keys = sorted(set(entry) - {*REQUIRED, "stacks", "clouds"})
-        if unknown_keys:
-            raise WaiverFileError(f"{where}: unknown field(s) {', '.join(unknown_keys)}")
+        entry = check_entry(
+            raw,
+            where=where,
+            noun="waiver",
+            required=REQUIRED,
+            optional=("stacks", "clouds"),
+            error=WaiverFileError,
+        )
         rule = str(entry["rule"])
         if rule not in rules:
             raise WaiverFileError(
                 f"{where}: unknown rule id {rule!r} (see `phase-mirror-gate rules`)"
             )
-        expires = _date(entry["expires"], where)
-        if expires > today + timedelta(days=MAX_WAIVER_DAYS):
-            raise WaiverFileError(
-                f"{where}: expires {expires.isoformat()}, more than {MAX_WAIVER_DAYS} days ahead; "
-                "waivers are temporary, renew them when they lapse"
-            )
+        expires = within_horizon(_date(entry["expires"], where), today, where)
         waivers.append(
             Waiver(
                 index=index,
@@ -151,16 +164,7 @@ def parse_waivers(
 
 
 def load_waivers(path: Path, *, known_rules: Iterable[str], today: date) -> list[Waiver]:
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise WaiverFileError(f"cannot read waiver file {path}: {error.strerror}") from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:
-        raise WaiverFileError(
-            f"{path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}"
-        ) from None
+    data = read_document(path, WaiverFileError, "waiver file")
     return parse_waivers(data, known_rules=known_rules, today=today, source=str(path))
 
 
