@@ -16,6 +16,7 @@ from typing import Any
 from adapters.ports import ObjectStore, ObjectVersion
 
 from .config import OracleConfig
+from .confined import Refused
 from .governance import governed_files
 from .repo import Repository
 
@@ -102,7 +103,15 @@ def baseline_key(repository: str) -> str:
 
 
 def snapshot(repo: Repository, config: OracleConfig) -> dict[str, str]:
-    return {path: repo.sha256(path) for path in governed_files(repo, config)}
+    """SHA-256 of every governed file. A link out of the repository is not hashed (hashing it
+    would read it); the refusal is recorded on `repo` and reported by MD-004."""
+    digests = {}
+    for path in governed_files(repo, config):
+        try:
+            digests[path] = repo.sha256(path)
+        except Refused:
+            continue
+    return digests
 
 
 def compare(baseline: Baseline, current: dict[str, str]) -> Drift:

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .confined import Confined, Refused
 from .model import EVALUATION_ERROR, Severity
 from .yamlsrc import YamlError, YMap, parse
 
 DEFAULT_FILE = ".phase-mirror.yml"
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -86,11 +88,23 @@ def load_config(
     path: Path, known_checks: Mapping[str, frozenset[str]], *, required: bool = True
 ) -> OracleConfig:
     """Read a config file. A missing file is an error when `required` (explicit --config),
-    otherwise the defaults apply."""
+    otherwise the defaults apply.
+
+    An optional file (the checkout's own `PATH/.phase-mirror.yml`) is repository content, so it
+    is read through the guarded reader confined to its folder: a link out of the checkout is
+    not read and the defaults apply (every rule on), and the analysis reports the refusal as an
+    MD-004 finding. An explicit `--config` is the operator's choice and is read where it is."""
+    if not required:
+        reader = Confined(path.parent)
+        try:
+            text = reader.read_text(path.name, limit=MAX_CONFIG_BYTES)
+        except (Refused, FileNotFoundError):
+            return OracleConfig()
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"cannot read config file {path}: {error}") from None
+        return parse_config(text, known_checks, source=str(path))
     if not path.is_file():
-        if required:
-            raise ConfigError(f"config file {path} does not exist")
-        return OracleConfig()
+        raise ConfigError(f"config file {path} does not exist")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:

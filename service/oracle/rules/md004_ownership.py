@@ -4,7 +4,7 @@ and a pull request names who changed what."""
 from __future__ import annotations
 
 from ..codeowners import LOCATIONS, owner_problem
-from ..governance import governed_categories
+from ..governance import governed_categories, governed_files
 from ..model import Mode, Severity
 from .base import CheckSpec, Emitter, Rule, RuleContext, RuleSpec
 
@@ -49,12 +49,21 @@ SPEC = RuleSpec(
             "payload) as --context so the decision is bound to an author and a commit.",
             strict_severity=Severity.CRITICAL,
         ),
+        CheckSpec(
+            "link-outside-repository",
+            Severity.CRITICAL,
+            "Governance file links outside the repository",
+            "Replace the symbolic link with the file itself or point it inside the repository. "
+            "The oracle never reads through a link that leaves the checkout (or loops), so it "
+            "cannot vouch for what the link stands for.",
+        ),
     ),
 )
 
 
 def evaluate(ctx: RuleContext, emit: Emitter) -> None:
     _change_identity(ctx, emit)
+    _refused_links(ctx, emit)
     owners = ctx.repo.codeowners
     if owners is None:
         emit.finding(
@@ -92,6 +101,24 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
                 line=None,
                 key=category,
             )
+
+
+def _refused_links(ctx: RuleContext, emit: Emitter) -> None:
+    """Everything the oracle reads from the checkout went through the guarded reader; report
+    each link it refused (the link and its target as written, never the content)."""
+    repo = ctx.repo
+    _ = repo.workflows, repo.codeowners  # the reads other rules make, whatever their order
+    for path in governed_files(repo, ctx.config):
+        repo.exists(path)
+    for refusal in repo.refusals:
+        emit.finding(
+            "link-outside-repository",
+            message=f"{refusal.describe()}.",
+            evidence=f"{refusal.link} -> {refusal.target}" if refusal.target else refusal.link,
+            path=refusal.link,
+            line=None,
+            key=refusal.link,
+        )
 
 
 def _owned(owners: tuple[str, ...]) -> bool:
