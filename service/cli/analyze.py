@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from service.oracle import AnalysisRequest, Format, Mode, analyze, render
+from service.oracle import Analysis, AnalysisRequest, Format, Mode, analyze, render
 from service.oracle.config import DEFAULT_FILE, ConfigError, OracleConfig, load_config
 from service.oracle.context import ContextError, GitHubContext, load_context
 from service.oracle.progress import ProgressBar
+from service.oracle.reporting import DEFAULT_ENVIRONMENT, ENV_KEY, ReportTarget
 from service.oracle.rules import known_checks
+from service.oracle.summary import FAIL_ON_LEVELS, fail_on_exit, github_output_lines, step_outputs
 
 from .common import UsageError, backend_from
+
+AUTO_MODE = "auto"
 
 EPILOG = (
     "Exit codes: 0 pass or warn; 1 block (including any L0 invariant violation, even with "
@@ -43,9 +48,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--mode",
-        choices=[m.value for m in Mode],
+        choices=[*(m.value for m in Mode), AUTO_MODE],
         default=Mode.PULL_REQUEST.value,
-        help="what is being evaluated (default: pull_request)",
+        help="what is being evaluated (default: pull_request); auto: the mode of the event "
+        "(from the context file written by `phase-mirror context`, else $GITHUB_EVENT_NAME)",
     )
     parser.add_argument("--strict", action="store_true", help="stricter thresholds and severities")
     parser.add_argument(
@@ -81,6 +87,52 @@ def register(subparsers: Any) -> None:
         help="repository name (default: context, git origin, or the folder name)",
     )
     parser.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
+    ci = parser.add_argument_group("CI (the GitHub Action uses these)")
+    ci.add_argument(
+        "--also",
+        metavar="FORMAT=FILE",
+        action="append",
+        default=[],
+        help="also write the report in FORMAT to FILE (repeatable), e.g. sarif=results.sarif; "
+        "summary appends, so FILE may be $GITHUB_STEP_SUMMARY",
+    )
+    ci.add_argument(
+        "--github-output",
+        metavar="FILE",
+        type=Path,
+        help="append step outputs (decision, exit-code, counts, report paths) to FILE, "
+        "e.g. $GITHUB_OUTPUT",
+    )
+    ci.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_LEVELS,
+        default="block",
+        help="exit 1 on: block (default), warn, any finding of at least a severity, or never; "
+        "exit 2 and L0 violations always fail",
+    )
+    calibration = parser.add_argument_group("reporting outcomes to the calibration service")
+    calibration.add_argument(
+        "--report-to",
+        metavar="URL",
+        help="submit each rule outcome as an ingest event to this calibration API; failures "
+        "never fail the check (degraded: calibration_report_incomplete)",
+    )
+    calibration.add_argument(
+        "--report-key",
+        metavar="KEY",
+        help=f"its API key (default: ${ENV_KEY}; prefer the variable, options show in `ps`)",
+    )
+    calibration.add_argument(
+        "--report-org",
+        metavar="ORG",
+        help="org id the events are about (default: the repository owner)",
+    )
+    calibration.add_argument(
+        "--report-environment",
+        metavar="NAME",
+        default=DEFAULT_ENVIRONMENT,
+        help=f"environment of the events (default: {DEFAULT_ENVIRONMENT})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -107,13 +159,15 @@ def load_inputs(args: argparse.Namespace) -> tuple[Path, OracleConfig, GitHubCon
 
 def run(args: argparse.Namespace) -> int:
     root, config, context = load_inputs(args)
+    extra = _extra_outputs(args.also)
+    target = _report_target(args)
     progress = None if args.no_progress else ProgressBar.for_stderr("parsing workflows")
     backend = backend_from(args)
     try:
         analysis = analyze(
             AnalysisRequest(
                 root=root,
-                mode=Mode(args.mode),
+                mode=_mode(args.mode, context),
                 strict=args.strict,
                 dry_run=args.dry_run,
                 context=context,
@@ -127,15 +181,94 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
         backend.close()
+    if target is not None:
+        _report_outcomes(analysis, target, dry_run=args.dry_run)
     output = render(analysis, Format(args.format))
     write_report(output, args.output)
+    for fmt, path in extra:
+        _write_extra(render(analysis, fmt), path, append=fmt is Format.SUMMARY)
+    if args.github_output is not None:
+        files = {fmt.value: str(path) for fmt, path in extra}
+        if args.output is not None:
+            files.setdefault(args.format, str(args.output))
+        outputs = step_outputs(analysis.report, files)
+        _write_extra(github_output_lines(outputs), args.github_output, append=True)
     decision = analysis.report["machine_decision"]
+    code = fail_on_exit(analysis.report, args.fail_on)
     print(
-        f"phase-mirror: {decision['outcome']} (exit {analysis.exit_code}), "
+        f"phase-mirror: {decision['outcome']} (exit {code}), "
         f"{len(analysis.findings)} finding(s), {len(analysis.suppressed)} suppressed",
         file=sys.stderr,
     )
-    return analysis.exit_code
+    return code
+
+
+def _mode(value: str, context: GitHubContext | None) -> Mode:
+    if value != AUTO_MODE:
+        return Mode(value)
+    suggested = context.suggested_mode if context is not None else None
+    if suggested is None:
+        from service.oracle.github import mode_for_event
+
+        suggested = mode_for_event(os.environ.get("GITHUB_EVENT_NAME") or None, None)
+        if suggested == "drift" and not os.environ.get("GITHUB_EVENT_NAME"):
+            suggested = Mode.PULL_REQUEST.value  # no event at all: the documented default
+    return Mode(suggested)
+
+
+def _extra_outputs(values: list[str]) -> list[tuple[Format, Path]]:
+    extra = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or not path:
+            raise UsageError(f"--also takes FORMAT=FILE, not {value!r}")
+        try:
+            extra.append((Format(fmt), Path(path)))
+        except ValueError:
+            choices = ", ".join(f.value for f in Format)
+            raise UsageError(f"--also: unknown format {fmt!r} (choose from {choices})") from None
+    return extra
+
+
+def _write_extra(text: str, path: Path, *, append: bool) -> None:
+    try:
+        with path.open("a" if append else "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+
+
+def _report_target(args: argparse.Namespace) -> ReportTarget | None:
+    if not args.report_to:
+        return None
+    if not args.report_to.startswith(("http://", "https://")):
+        raise UsageError(f"--report-to must be an http(s) URL, not {args.report_to!r}")
+    key = args.report_key or os.environ.get(ENV_KEY, "").strip()
+    if not key:
+        raise UsageError(f"--report-to needs an API key: set ${ENV_KEY} (or --report-key)")
+    return ReportTarget(
+        endpoint=args.report_to,
+        key=key,
+        environment=args.report_environment,
+        org=args.report_org,
+    )
+
+
+def _report_outcomes(analysis: Analysis, target: ReportTarget, *, dry_run: bool) -> None:
+    """Report, then add what did not get through to the report (never changes the decision)."""
+    if dry_run:
+        print("phase-mirror: dry run: no outcomes reported", file=sys.stderr)
+        return
+    from service.oracle.reporting import report_outcomes, with_degradation
+
+    delivery = report_outcomes(analysis.model, target)
+    print(
+        f"phase-mirror: reported {delivery.accepted} rule outcome(s) "
+        f"({delivery.duplicates} duplicate(s), {delivery.failed} not sent)",
+        file=sys.stderr,
+    )
+    analysis.model = with_degradation(analysis.model, delivery.degradation())
+    analysis.report = analysis.model.as_json()
 
 
 def write_report(text: str, output: Path | None) -> None:

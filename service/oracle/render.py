@@ -13,6 +13,7 @@ from .engine import Analysis
 from .integrity import seal_document, seal_text
 from .keys import Keyring
 from .sarif import to_sarif
+from .summary import render_summary
 
 
 class Format(StrEnum):
@@ -20,6 +21,8 @@ class Format(StrEnum):
     JSON = "json"
     SARIF = "sarif"
     GITHUB = "github"
+    #: Markdown for a GitHub job summary (summary.py), sealed like text.
+    SUMMARY = "summary"
 
 
 def render(analysis: Analysis, fmt: Format) -> str:
@@ -37,7 +40,10 @@ def render_report(report: dict[str, Any], fmt: Format, keyring: Keyring | None) 
         if keyring is not None:
             seal_document(document, keyring.current)
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    body = _text(report) if fmt is Format.TEXT else _github(report)
+    if fmt is Format.SUMMARY:
+        body = render_summary(report)
+    else:
+        body = _text(report) if fmt is Format.TEXT else _github(report)
     return seal_text(body, keyring.current) if keyring is not None else body
 
 
