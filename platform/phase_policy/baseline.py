@@ -67,7 +67,8 @@ def parse_baseline(data: Any, *, source: str = "baseline") -> list[BaselineEntry
     unknown_top = sorted(set(data) - {"version", "tool", "generated", "findings"})
     if unknown_top:
         raise BaselineFileError(f"{source}: unknown field(s) {', '.join(map(str, unknown_top))}")
-    raw = data.get("findings") or []
+    raw = data.get("findings")
+    raw = [] if raw is None else raw
     if not isinstance(raw, list):
         raise BaselineFileError(f"{source}: `findings` must be a list")
     entries: list[BaselineEntry] = []

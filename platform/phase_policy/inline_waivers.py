@@ -161,7 +161,7 @@ def inline_waivers(
                         index=start + len(waivers),
                     )
                 )
-            except InlineWaiverError as error:
+            except WaiverFileError as error:  # InlineWaiverError or the shared horizon check
                 problems.append(str(error))
     return waivers, problems
 

@@ -17,7 +17,7 @@ from phase_policy.junit import to_junit
 from phase_policy.render import to_json, to_text
 from phase_policy.rules import RULES
 from phase_policy.sarif import GATE_RULE_ID, to_sarif
-from phase_policy.waivers import parse_waivers
+from phase_policy.waivers import Waiver, parse_waivers
 
 from tests.policy.builders import aws_stack, setting
 
@@ -32,6 +32,27 @@ def _schema() -> dict[str, Any]:
     return schema
 
 
+def sample_waivers(source: str) -> list[Waiver]:
+    """One waiver for fp-events' PITR (TICKET-42), one matching nothing (an old bucket)."""
+    entry = {"owner": "platform@example.com", "expires": "2026-03-31"}
+    return parse_waivers(
+        {
+            "waivers": [
+                entry
+                | {
+                    "rule": "PM-AWS-001",
+                    "resource": "table-fp-events",
+                    "reason": "migration TICKET-42",
+                },
+                entry | {"rule": "PM-AWS-009", "resource": "gone", "reason": "old bucket"},
+            ]
+        },
+        known_rules=[r.id for r in RULES],
+        today=TODAY,
+        source=source,
+    )
+
+
 @pytest.fixture(scope="module")
 def result() -> GateResult:
     """Blocking, waived, advisory and unknown-at-preview findings, and one unused waiver."""
@@ -41,29 +62,7 @@ def result() -> GateResult:
     setting("backup-vault", "kmsKeyArn", None)(entries)  # advisory
     setting("data-access", "policy", "04da6b54-80e4-46f7-96ec-b56ff0331ba9")(entries)  # unknown
     graph = graph_from_entries(entries, project="phase-mirror", stack="staging")
-    waivers = parse_waivers(
-        {
-            "waivers": [
-                {
-                    "rule": "PM-AWS-001",
-                    "resource": "table-fp-events",
-                    "reason": "table migration TICKET-42",
-                    "owner": "platform@example.com",
-                    "expires": "2026-03-31",
-                },
-                {
-                    "rule": "PM-AWS-009",
-                    "resource": "gone",
-                    "reason": "old bucket",
-                    "owner": "platform@example.com",
-                    "expires": "2026-03-31",
-                },
-            ]
-        },
-        known_rules=[r.id for r in RULES],
-        today=TODAY,
-        source="policy-waivers.yaml",
-    )
+    waivers = sample_waivers("policy-waivers.yaml")
     return run_gate([TargetSpec("aws", "staging", lambda: graph)], waivers=waivers, today=TODAY)
 
 
