@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from service.calibration.schema import FieldError, IngestRequest, OrgId
 
 ApiToken = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+#: The last millisecond a datetime can hold (9999-12-31T23:59:59.999Z), as for queries.
+MAX_EPOCH_MS = 253_402_300_799_999
 
 
 class ErrorBody(BaseModel):
@@ -72,7 +74,10 @@ class ConsentChange(BaseModel):
     )
     scope: str = Field(default="org", description="'org' or 'repo:owner/name'.")
     expires_at: int | None = Field(
-        default=None, description="Grant only: milliseconds since the epoch when it lapses."
+        default=None,
+        ge=0,
+        le=MAX_EPOCH_MS,
+        description="Grant only: milliseconds since the epoch when it lapses.",
     )
 
 

@@ -4,6 +4,7 @@ API key of a request, and describing a manually validated body in the OpenAPI do
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -80,7 +81,7 @@ async def read_json(request: Request, *, status: str = "error", **extra: Any) ->
             **extra,
         )
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        body = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         raise ApiError(
             400,
@@ -90,10 +91,53 @@ async def read_json(request: Request, *, status: str = "error", **extra: Any) ->
             status=status,
             **extra,
         ) from None
+    field = unpaired_surrogate(body)
+    if field is not None:
+        message = (
+            "contains an unpaired UTF-16 surrogate escape (e.g. \\ud800 without its pair), "
+            "which is not Unicode text; send UTF-8 text or complete surrogate pairs"
+        )
+        raise ApiError(
+            400,
+            "INVALID_JSON",
+            f"{field}: {message}",
+            status=status,
+            errors=[{"field": field, "message": message}],
+            **extra,
+        )
+    return body
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unpaired_surrogate(value: Any) -> str | None:
+    """The dotted path (as in field errors) of the first string or key in a parsed JSON value
+    that holds an unpaired surrogate, else None. `json.loads` joins a valid escaped pair into
+    one character, so any surrogate left is unpaired, and no code past this point (hashing,
+    encryption, storage) could encode it."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return path or "(body)"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                child_path = f"{path}.{key}" if path else key
+                if _SURROGATE.search(key):
+                    return _SURROGATE.sub("\ufffd", child_path) + " (field name)"
+                stack.append((child_path, child))
+        elif isinstance(item, list):
+            stack.extend(
+                (f"{path}.{index}" if path else str(index), child)
+                for index, child in enumerate(item)
+            )
+    return None
 
 
 def parse_model(model: type[BaseModel], body: Any, *, status: str = "error", **extra: Any) -> Any:

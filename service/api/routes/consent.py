@@ -25,12 +25,20 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _scope(text: str) -> str:
+def _scope(text: str, field: str = "scope") -> str:
     try:
         return scope_from(None if text == "org" else text)
     except ValueError as error:
+        problem = (
+            "not a repository; use owner/name"
+            if field == "repo"
+            else f"{error}; use 'org' or 'repo:owner/name'"
+        )
         raise ApiError(
-            400, "INVALID_REQUEST", f"scope: {error}; use 'org' or 'repo:owner/name'"
+            400,
+            "INVALID_REQUEST",
+            f"{field}: {problem}",
+            errors=[{"field": field, "message": problem}],
         ) from None
 
 
@@ -126,7 +134,7 @@ async def show(
     _check_org(key, orgid)
     service = calibration(request)
     if repo is not None:
-        _scope(f"repo:{repo}")
+        _scope(f"repo:{repo}", "repo")
     now = service.backend.clock.now()
     decision = await offload(
         request, lambda: decide(service.backend.consent, orgid, repo=repo, at=now)
