@@ -87,6 +87,15 @@ def register(subparsers: Any) -> None:
         help="repository name (default: context, git origin, or the folder name)",
     )
     parser.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
+    parser.add_argument(
+        "--workflows",
+        metavar="FILE",
+        nargs="+",
+        type=Path,
+        help="offline check of these workflow files only (MD-002, MD-003; no backend, no "
+        "context, nothing stored or sealed); exit 1 on a finding of medium or higher "
+        "(or --fail-on SEVERITY). The pre-commit hook runs this.",
+    )
     ci = parser.add_argument_group("CI (the GitHub Action uses these)")
     ci.add_argument(
         "--also",
@@ -159,6 +168,8 @@ def load_inputs(args: argparse.Namespace) -> tuple[Path, OracleConfig, GitHubCon
 
 def run(args: argparse.Namespace) -> int:
     root, config, context = load_inputs(args)
+    if args.workflows:
+        return _offline(args, config)
     extra = _extra_outputs(args.also)
     target = _report_target(args)
     progress = None if args.no_progress else ProgressBar.for_stderr("parsing workflows")
@@ -201,6 +212,14 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return code
+
+
+def _offline(args: argparse.Namespace, config: OracleConfig) -> int:
+    from service.oracle.offline import check_workflow_files, offline_exit, render_offline
+
+    findings = check_workflow_files(args.workflows, config, strict=args.strict)
+    write_report(render_offline(findings), args.output)
+    return offline_exit(findings, args.fail_on)
 
 
 def _mode(value: str, context: GitHubContext | None) -> Mode:
