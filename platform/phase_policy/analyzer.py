@@ -10,13 +10,13 @@ re-implementation. The servicer class is private to `pulumi_policy`, hence the v
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi_policy
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto
-from pulumi_policy import Policy
+from pulumi_policy import Policy, ResourceValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.version import VERSION as PULUMI_POLICY_INSTALLED
 
@@ -140,8 +140,7 @@ def new_servicer(policies: Sequence[Policy]) -> _PolicyAnalyzerServicer:
     )
 
 
-def evaluate(graph: StackGraph, policies: Sequence[Policy]) -> Evaluation:
-    """Every resource through `Analyze`, then the whole graph through `AnalyzeStack`."""
+def _configured(policies: Sequence[Policy], graph: StackGraph) -> _PolicyAnalyzerServicer:
     servicer = new_servicer(policies)
     servicer.ConfigureStack(
         proto.AnalyzerStackConfigureRequest(
@@ -149,21 +148,53 @@ def evaluate(graph: StackGraph, policies: Sequence[Policy]) -> Evaluation:
         ),
         None,
     )
+    return servicer
+
+
+def evaluate(
+    graph: StackGraph,
+    policies: Sequence[Policy],
+    *,
+    resource_types: Mapping[str, frozenset[str]] | None = None,
+) -> Evaluation:
+    """Every resource through `Analyze`, then the whole graph through `AnalyzeStack`.
+
+    `pulumi_policy`'s `Analyze` deserializes a resource's properties once per policy it holds.
+    With `resource_types` (policy name -> the types its validation looks at; a policy not named
+    there sees every resource), each resource goes to an analyzer holding only the resource
+    policies for its type: the same policies run on it, the others would return at once."""
+    known = resource_types or {}
+    resource_policies = [p for p in policies if isinstance(p, ResourceValidationPolicy)]
+    servicers: dict[str, _PolicyAnalyzerServicer | None] = {}
+
+    def servicer_for(kind: str) -> _PolicyAnalyzerServicer | None:
+        """None: no policy looks at this type (an analyzer needs at least one)."""
+        if kind not in servicers:
+            chosen = [p for p in resource_policies if kind in known.get(p.name, (kind,))]
+            servicers[kind] = _configured(chosen, graph) if chosen else None
+        return servicers[kind]
+
     diagnostics: list[Diagnostic] = []
     not_applicable: list[NotApplicable] = []
     for resource in graph.resources:
+        servicer = servicer_for(resource.type if known else "")
+        if servicer is None:
+            continue
         response = servicer.Analyze(_resource_request(resource), None)  # type: ignore[no-untyped-call]
         diagnostics += [_diagnostic(d, resource.urn) for d in response.diagnostics]
         not_applicable += [
             NotApplicable(n.policy_name, resource.urn, n.reason) for n in response.not_applicable
         ]
-    response = servicer.AnalyzeStack(  # type: ignore[no-untyped-call]
-        proto.AnalyzeStackRequest(resources=[_stack_resource(r) for r in graph.resources]), None
-    )
-    diagnostics += [_diagnostic(d, graph.stack_urn) for d in response.diagnostics]
-    not_applicable += [
-        NotApplicable(n.policy_name, graph.stack_urn, n.reason) for n in response.not_applicable
-    ]
+    stack_policies = [p for p in policies if not isinstance(p, ResourceValidationPolicy)]
+    if stack_policies:
+        response = _configured(stack_policies, graph).AnalyzeStack(  # type: ignore[no-untyped-call]
+            proto.AnalyzeStackRequest(resources=[_stack_resource(r) for r in graph.resources]),
+            None,
+        )
+        diagnostics += [_diagnostic(d, graph.stack_urn) for d in response.diagnostics]
+        not_applicable += [
+            NotApplicable(n.policy_name, graph.stack_urn, n.reason) for n in response.not_applicable
+        ]
     return Evaluation(graph, tuple(diagnostics), tuple(not_applicable))
 
 

@@ -110,7 +110,15 @@ def evaluate_graph(
     used: set[int] | None = None,
     today: date | None = None,
 ) -> TargetResult:
-    evaluation = evaluate(graph, [rule.policy for rule in rules])
+    evaluation = evaluate(
+        graph,
+        [rule.policy for rule in rules],
+        resource_types={
+            rule.id: frozenset(rule.meta.resource_types)
+            for rule in rules
+            if rule.meta.scope == "resource" and rule.meta.resource_types
+        },
+    )
     used = set() if used is None else used
     today = today or date.today()
     findings = tuple(
