@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.api import logs
-    from service.api.server import ENV_ACCESS_LOG, ENV_LOG_LEVEL
+    from service.api.server import ENV_ACCESS_LOG, ENV_LOG_LEVEL, ENV_SUPERVISOR_PID
     from service.calibration.bootstrap import Calibration, bootstrap
     from service.calibration.config import CalibrationConfig
 
@@ -113,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
     os.environ.update(config.as_env())
     os.environ[ENV_ACCESS_LOG] = "0" if args.no_access_log else "1"
     os.environ[ENV_LOG_LEVEL] = args.log_level
+    # Workers exit when this process dies, even by SIGKILL (see server.exit_with_supervisor).
+    os.environ[ENV_SUPERVISOR_PID] = str(os.getpid())
     log.info(
         f"serving http://{args.host}:{args.port} (docs at /docs) on {setting.url} "
         f"with {args.workers} worker(s)"

@@ -58,10 +58,20 @@ def serve_process(
     home: Path, *, workers: int = 1, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """`phase-mirror serve` on the local backend in `home`; yields its base URL."""
-    port = free_port()
+    with serve_subprocess(home, workers=workers, env=env) as (url, _):
+        yield url
+
+
+@contextmanager
+def serve_subprocess(
+    home: Path, *, workers: int = 1, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`phase-mirror serve` as `serve_process`, yielding its URL and process (on `port`, or a
+    free one); stopped with SIGTERM by its PID unless the test already ended it."""
+    port = port or free_port()
     environment = {**os.environ, "PHASE_MIRROR_HOME": str(home), **(env or {})}
     environment.pop("PHASE_MIRROR_BACKEND", None)
-    log = (home.parent / f"serve-{port}.log").open("wb")
+    log = (home.parent / f"serve-{port}.log").open("ab")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -81,9 +91,10 @@ def serve_process(
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process=process)
-        yield url
+        yield url, process
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
