@@ -239,7 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="evaluate a saved resource graph (JSON/YAML) instead of the program; repeatable",
     )
-    check.add_argument("--waivers", type=Path, help="waiver file (YAML/JSON, see docs/policy.md)")
+    check.add_argument(
+        "--waivers",
+        type=Path,
+        help="waiver file (YAML/JSON, see docs/policy.md#waivers); resources may also carry "
+        "their own waiver as a tag/label phase-mirror-waive-<rule-id>="
+        "<expires YYYY-MM-DD>_<owner>_<reason> (docs/policy.md#inline-waivers)",
+    )
     check.add_argument(
         "--today", type=_today, default=date.today(), help="date for waiver expiry (YYYY-MM-DD)"
     )

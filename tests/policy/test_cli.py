@@ -161,3 +161,40 @@ def test_cold_process_on_the_real_program_prints_only_sarif_on_stdout() -> None:
     assert sarif["runs"][0]["invocations"][0]["executionSuccessful"] is True
     assert sarif["runs"][0]["results"] == []
     assert "aws/staging, aws/production, gcp/staging, gcp/production" in completed.stderr
+
+
+def test_pre_commit_hook_runs_the_gate_on_program_changes() -> None:
+    import re
+    import shlex
+
+    import yaml
+    from phase_policy.cli import build_parser
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hook = hooks["phase-mirror-gate"]
+    program, *arguments = shlex.split(hook["entry"])
+    assert program == "phase-mirror-gate" and hook["pass_filenames"] is False
+    args = build_parser().parse_args([*arguments, "--baseline", "gate.baseline.yaml"])
+    assert args.waivers.exists() and args.func.__name__ == "cmd_check"
+    files = re.compile(hook["files"])
+    for path in (
+        "__main__.py",
+        "Pulumi.yaml",
+        "Pulumi.production.yaml",
+        "platform/phase_platform/aws/storage.py",
+        "platform/policypack/waivers.yaml",
+        "adapters/catalog.py",
+        "gate.baseline.yaml",
+    ):
+        assert files.match(path), path
+    assert not files.match("service/api/app.py") and not files.match("docs/policy.md")
+
+
+def test_check_help_explains_the_baseline_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["check", "--help"])
+    assert caught.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--baseline FILE" in out and "only new ones do" in out and "stale" in out
+    assert "--write-baseline FILE" in out and "except waived ones" in out
+    assert "phase-mirror-waive-" in out  # inline waivers are named next to --waivers
