@@ -4,9 +4,10 @@ stack's spec (adapters/gcp/spec.py, which the Pulumi program renders too).
 verify-pitr reads the Firestore database through the Firestore Admin API
 (`pointInTimeRecoveryEnablement`). verify-alarms lists the project's Cloud Monitoring alert
 policies (display names from the spec, the same the platform creates), checks each
-exists once, is enabled, notifies a channel and watches what the catalog says, that the
-"system health" policy combines every condition, and that none has an open alert (the
-Monitoring v3 `projects.alerts` REST method, which the Python client library does not wrap).
+exists once, is enabled, notifies a channel and watches what the catalog says (ratios over the
+spec's denominator), that the "system health" policy combines every condition, and that none has
+an open alert (the Monitoring v3 `projects.alerts` REST method, which the Python client library
+does not wrap).
 
 Emulators: the Firestore emulator has no Admin API (it answers UNIMPLEMENTED) and Cloud
 Monitoring has no emulator at all, so on emulator endpoints (`*_endpoint=http://...`) these
@@ -233,10 +234,16 @@ def policy_check(alert: AlertPolicy, found: list[Any], firing: Mapping[str, str]
         return missing
     policy = found[0]
     problems = _health_problems(policy, firing)
-    filters = [c.condition_threshold.filter for c in policy.conditions]
     wanted = alert.watches
-    if not any(wanted in condition for condition in filters):
+    watching = [
+        c.condition_threshold for c in policy.conditions if wanted in c.condition_threshold.filter
+    ]
+    denominator = alert.condition.denominator_filter
+    if not watching:
         problems.append(f"no condition watches {wanted}")
+    elif denominator is not None and not any(t.denominator_filter == denominator for t in watching):
+        # A ratio over anything else (or no ratio) fires at another level than the catalog's.
+        problems.append(f"its ratio is not over {denominator}")
     if problems:
         fix = "see docs/runbooks/alarms.md" if policy.name in firing else PULUMI
         return Check.failed(policy_check_name(alert), "; ".join(problems), fix)

@@ -33,6 +33,16 @@ _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _GITHUB_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+#: A container image pinned by digest: `registry/path[:tag]@sha256:<64 hex>`.
+_IMAGE_DIGEST = re.compile(
+    r"^[a-z0-9][a-z0-9.-]*(:\d+)?(/[a-z0-9][a-z0-9._-]*)+(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$"
+)
+#: cloudRunIngress values -> Cloud Run v2 ingress settings.
+CLOUD_RUN_INGRESS = {
+    "internal-and-cloud-load-balancing": "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+    "internal": "INGRESS_TRAFFIC_INTERNAL_ONLY",
+    "all": "INGRESS_TRAFFIC_ALL",
+}
 _OIDC_ARN = re.compile(
     r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
 )
@@ -105,6 +115,41 @@ SCHEMA: tuple[Setting, ...] = (
         "a GCP region such as us-central1",
     ),
     Setting(
+        "image",
+        "string",
+        "GCP compute image (Cloud Run service and job), pinned by digest; empty creates no compute yet.",
+        "",
+        "empty, or REGISTRY/PATH@sha256:<64 hex> (a tag alone is refused: it can move)",
+    ),
+    Setting(
+        "cloudRunMinInstances",
+        "integer",
+        "Cloud Run instances kept warm for the API (0 scales to zero).",
+        0,
+        "an integer from 0 to 100",
+    ),
+    Setting(
+        "cloudRunMaxInstances",
+        "integer",
+        "Most Cloud Run instances of the API (caps cost and the load on Firestore).",
+        10,
+        "an integer from 1 to 1000, >= cloudRunMinInstances",
+    ),
+    Setting(
+        "cloudRunIngress",
+        "string",
+        "Who may reach the Cloud Run API: internal-and-cloud-load-balancing (default), internal, or all.",
+        "internal-and-cloud-load-balancing",
+        ", ".join(CLOUD_RUN_INGRESS),
+    ),
+    Setting(
+        "cloudRunPublicInvoker",
+        "boolean",
+        "Let anyone invoke the Cloud Run API (allUsers run.invoker; the API still requires API keys).",
+        False,
+        "true, false",
+    ),
+    Setting(
         "githubRepository",
         "string",
         "The only GitHub repository (owner/name) whose workflows may assume the deploy identity.",
@@ -175,6 +220,11 @@ class PlatformConfig:
     aws_github_oidc_provider_arn: str
     gcp_project: str
     gcp_location: str
+    image: str
+    cloud_run_min_instances: int
+    cloud_run_max_instances: int
+    cloud_run_ingress: str
+    cloud_run_public_invoker: bool
     github_repository: str
     github_branch: str
     alarm_email: str
@@ -269,6 +319,11 @@ def parse_config(raw: Mapping[str, str | None]) -> PlatformConfig:
             f"  {PROJECT}:deletionProtection = false: allowed values: true when environment is "
             "production (pulumi config set deletionProtection true)"
         )
+    image = matching("image", _IMAGE_DIGEST, optional=True)
+    min_instances = integer("cloudRunMinInstances", 0, 100)
+    max_instances = integer("cloudRunMaxInstances", 1, 1000)
+    if max_instances < min_instances:
+        bad("cloudRunMaxInstances", max_instances, f" (cloudRunMinInstances is {min_instances})")
     daily = integer("backupDailyRetentionDays", 1, 36500)
     weekly = integer("backupWeeklyRetentionDays", 1, 36500)
     monthly = integer("backupMonthlyRetentionDays", 1, 36500)
@@ -285,6 +340,11 @@ def parse_config(raw: Mapping[str, str | None]) -> PlatformConfig:
         aws_github_oidc_provider_arn=matching("awsGithubOidcProviderArn", _OIDC_ARN, optional=True),
         gcp_project=gcp_project,
         gcp_location=matching("gcpLocation", _GCP_REGION),
+        image=image,
+        cloud_run_min_instances=min_instances,
+        cloud_run_max_instances=max_instances,
+        cloud_run_ingress=choice("cloudRunIngress", tuple(CLOUD_RUN_INGRESS)),
+        cloud_run_public_invoker=boolean("cloudRunPublicInvoker"),
         github_repository=matching("githubRepository", _GITHUB_REPO),
         github_branch=matching("githubBranch", _GITHUB_BRANCH),
         alarm_email=matching("alarmEmail", _EMAIL),

@@ -133,6 +133,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
             "gcp:monitoring/alertPolicy:AlertPolicy": lambda n, i: self._gcp_named(
                 f"projects/{self._project(i)}/alertPolicies/{_digits(n)}"
             ),
+            "gcp:artifactregistry/repository:Repository": self._gcp_repository,
+            "gcp:cloudrunv2/service:Service": self._gcp_run_service,
+            "gcp:cloudrunv2/job:Job": lambda n, i: (
+                f"projects/{self._project(i)}/locations/{i['location']}/jobs/{i['name']}",
+                {"uid": _id(n)},
+            ),
         }
 
     # ------------------------------------------------------------------ pulumi.runtime.Mocks
@@ -244,9 +250,25 @@ class PlatformMocks(pulumi.runtime.Mocks):
 
     def _gcp_service_identity(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
         service = str(inputs["service"]).removesuffix(".googleapis.com")
-        email = f"service-{self.gcp_project_number}@gcp-sa-{service}.iam.gserviceaccount.com"
+        # Cloud Run's service agent predates the gcp-sa-* naming.
+        domain = "serverless-robot-prod" if service == "run" else f"gcp-sa-{service}"
+        email = f"service-{self.gcp_project_number}@{domain}.iam.gserviceaccount.com"
         return email, {"email": email, "member": f"serviceAccount:{email}"}
 
+    def _gcp_repository(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        project, location = self._project(inputs), inputs["location"]
+        repository = inputs["repositoryId"]
+        path = f"projects/{project}/locations/{location}/repositories/{repository}"
+        return path, {
+            "name": repository,
+            "registryUri": f"{location}-docker.pkg.dev/{project}/{repository}",
+        }
+
+    def _gcp_run_service(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        project, location = self._project(inputs), inputs["location"]
+        uri = f"https://{inputs['name']}-{_digits(name)[:10]}.{location}.run.app"
+        path = f"projects/{project}/locations/{location}/services/{inputs['name']}"
+        return path, {"uri": uri, "urls": [uri], "uid": _id(name)}
 
 def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig

@@ -8,9 +8,8 @@ the service reads.
 
 from __future__ import annotations
 
-import hashlib
-
 from adapters.aws.url import aws_backend_url
+from adapters.gcp.spec import bounded_id, service_account_id
 from adapters.gcp.url import gcp_backend_url
 
 from .config import PlatformConfig
@@ -34,25 +33,14 @@ def github_subjects(config: PlatformConfig) -> list[str]:
     ]
 
 
-def _bounded(base: str, suffix: str, limit: int) -> str:
-    """`{base}-{suffix}` within `limit` characters; too long bases are cut and made unique with
-    a short hash so two prefixes never collide after cutting."""
-    name = f"{base}-{suffix}"
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(base.encode()).hexdigest()[:6]
-    keep = limit - len(suffix) - len(digest) - 2
-    return f"{base[:keep].rstrip('-')}-{digest}-{suffix}"
-
-
 def gcp_service_account_id(prefix: str, role: str) -> str:
-    """Service account ids are 6-30 characters."""
-    return _bounded(prefix, role, 30)
+    """Service account ids are 6-30 characters (the GCP spec owns the rule)."""
+    return service_account_id(prefix, role)
 
 
 def gcp_pool_id(prefix: str) -> str:
     """Workload identity pool ids are 4-32 characters (soft-deleted ids stay taken 30 days)."""
-    return _bounded(prefix, "github", 32)
+    return bounded_id(prefix, "github", 32)
 
 
 def backend_url(config: PlatformConfig) -> str:

@@ -38,6 +38,11 @@ CLOUDS = ("aws", "gcp")
 STACKS = ("staging", "production")
 #: Stand-in for `secure:` stack values, which only the Pulumi service can decrypt.
 MOCK_SECRET = "mock-secret-value"  # noqa: S105 - a placeholder, not a credential
+#: Stand-in for the digest-pinned image the deploy workflow passes to a GCP stack (`image`), so
+#: the gcp builds include the compute; an `image` override (even empty) replaces it.
+MOCK_IMAGE = (
+    "us-central1-docker.pkg.dev/phase-mirror-mock/phase-mirror/phase-mirror@sha256:" + "0" * 64
+)
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,8 @@ def run_stack(
         raise ValueError(f"unknown cloud {cloud!r}; use one of {', '.join(CLOUDS)}")
     project, config, secret_keys = load_stack_config(stack, root=root)
     config[f"{project}:cloud"] = cloud
+    if cloud == "gcp" and not config.get(f"{project}:image"):
+        config[f"{project}:image"] = MOCK_IMAGE
     for key, value in (overrides or {}).items():
         config[key if ":" in key else f"{project}:{key}"] = _config_text(value)
 

@@ -189,6 +189,7 @@ def _as_policy(inputs: dict[str, Any], name: str) -> monitoring_v3.AlertPolicy:
                 "condition_threshold": {
                     "filter": c["conditionThreshold"]["filter"],
                     "threshold_value": c["conditionThreshold"]["thresholdValue"],
+                    "denominator_filter": c["conditionThreshold"].get("denominatorFilter", ""),
                 },
             }
             for c in inputs["conditions"]
@@ -198,7 +199,24 @@ def _as_policy(inputs: dict[str, Any], name: str) -> monitoring_v3.AlertPolicy:
 
 def _condition(alert: AlertPolicy) -> tuple[Any, ...]:
     c = alert.condition
-    return (c.display_name, c.filter, float(c.threshold), f"{c.period_seconds}s", c.comparison)
+    period = f"{c.period_seconds}s"
+    ratio = c.denominator_filter is not None
+    return (
+        c.display_name,
+        c.filter,
+        float(c.threshold),
+        (period, c.aligner, c.reducer),
+        c.comparison,
+        c.denominator_filter,
+        (period, c.denominator_aligner, c.denominator_reducer) if ratio else None,
+    )
+
+
+def _aggregation(aggregations: list[dict[str, Any]] | None) -> tuple[str, str, str] | None:
+    if not aggregations:
+        return None
+    (one,) = aggregations
+    return (one["alignmentPeriod"], one["perSeriesAligner"], one["crossSeriesReducer"])
 
 
 def _declared_condition(condition: dict[str, Any]) -> tuple[Any, ...]:
@@ -207,8 +225,10 @@ def _declared_condition(condition: dict[str, Any]) -> tuple[Any, ...]:
         condition["displayName"],
         threshold["filter"],
         float(threshold["thresholdValue"]),
-        threshold["aggregations"][0]["alignmentPeriod"],
+        _aggregation(threshold["aggregations"]),
         threshold["comparison"],
+        threshold.get("denominatorFilter"),
+        _aggregation(threshold.get("denominatorAggregations")),
     )
 
 

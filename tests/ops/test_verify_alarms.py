@@ -60,6 +60,11 @@ def test_alarm_names_derive_from_durable_stores_and_metrics() -> None:
         "pm-stack circuit-breaker-triggers",
         "pm-stack secret-store-failures",
         "pm-stack firestore-throttles",
+        "pm-stack api-5xx",
+        "pm-stack api-latency-p99",
+        "pm-stack api-throttles",
+        "pm-stack api-duration-p99",
+        "pm-stack anonymizer-failures",
     }
     assert gcp_system_health_policy("pm-stack").name == "pm-stack system-health"
 
@@ -389,12 +394,16 @@ def _stack_policies() -> tuple[list[monitoring_v3.AlertPolicy], monitoring_v3.Al
     """Policies shaped like the ones `pulumi up` creates for prefix/database pmx."""
     singles = []
     for alert in gcp_alert_policies("pmx"):
+        denominator = alert.condition.denominator_filter
         if alert.kind is AlarmKind.METRIC and alert.metric is not None:
             metric = log_metric_name(alert.metric, "pmx")
             flt = f'metric.type="logging.googleapis.com/user/{metric}"'
-        else:
+        elif alert.kind is AlarmKind.THROTTLE:
             flt = 'metric.type="firestore.googleapis.com/api/request_count" AND resource.labels.database_id="pmx"'
-        singles.append(_policy(alert.name, flt))
+        else:  # the compute's: Cloud Run metrics of the service or the job
+            flt = alert.condition.filter
+        threshold = {"filter": flt, "denominator_filter": denominator or ""}
+        singles.append(_policy(alert.name, flt, conditions=[{"condition_threshold": threshold}]))
     conditions = [c for single in singles for c in single.conditions]
     health = _policy(gcp_system_health_policy("pmx").name, "", conditions=conditions)
     return singles, health
@@ -407,7 +416,7 @@ def test_gcp_verdicts_on_the_policies_the_platform_creates() -> None:
         check = policy_check(alert, [policy], {})
         assert check.ok and "enabled, no open alert" in check.detail, check
     combined = system_health_check(gcp_system_health_policy("pmx"), [health], singles, expected, {})
-    assert combined.ok and "combines all 3 conditions with OR" in combined.detail
+    assert combined.ok and f"combines all {len(expected)} conditions with OR" in combined.detail
 
 
 def test_gcp_verdicts_on_broken_policies() -> None:
@@ -427,10 +436,14 @@ def test_gcp_verdicts_on_broken_policies() -> None:
     mute.notification_channels.clear()
     silent = policy_check(alert, [mute], {})
     assert not silent.ok and "nobody is notified" in silent.detail
-    throttle = gcp_alert_policies("pmx")[-1]
+    (throttle,) = [a for a in gcp_alert_policies("pmx") if a.kind is AlarmKind.THROTTLE]
     elsewhere = _policy(throttle.name, 'resource.labels.database_id="(default)"')
     wrong = policy_check(throttle, [elsewhere], {})
     assert not wrong.ok and 'no condition watches database_id="pmx"' in wrong.detail
+    (ratio,) = [a for a in gcp_alert_policies("pmx") if a.condition.denominator_filter]
+    not_a_ratio = policy_check(ratio, [_policy(ratio.name, ratio.condition.filter)], {})
+    assert not not_a_ratio.ok
+    assert f"its ratio is not over {ratio.condition.denominator_filter}" in not_a_ratio.detail
     partial = _policy(health.display_name, "", conditions=list(health.conditions)[:2])
     uncovered = system_health_check(
         gcp_system_health_policy("pmx"), [partial], singles, gcp_alert_policies("pmx"), {}

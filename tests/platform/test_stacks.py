@@ -13,6 +13,8 @@ from phase_platform.naming import gcp_pool_id, gcp_service_account_id
 from phase_platform.snapshot import render, snapshot_path
 from phase_platform.testing import CLOUDS, STACKS, ProgramRun
 
+from adapters.gcp.spec import gcp_stack
+
 from .conftest import COMBINATIONS, built
 
 #: (resource type, input path) allowed to differ between staging and production, once the
@@ -35,6 +37,8 @@ INTENDED = {
         ("gcp:secretmanager/secret:Secret", "deletionProtection"),
         ("gcp:secretmanager/secretVersion:SecretVersion", "deletionPolicy"),
         ("gcp:monitoring/notificationChannel:NotificationChannel", "labels.email_address"),
+        ("gcp:cloudrunv2/service:Service", "deletionProtection"),
+        ("gcp:cloudrunv2/job:Job", "deletionProtection"),
     },
 }
 
@@ -46,6 +50,8 @@ def _normalizer(run: ProgramRun) -> list[tuple[str, str]]:
         # Ids with length limits are cut (and hashed) differently for a longer prefix.
         pairs[gcp_service_account_id(prefix, "service")] = "{sa-service}"
         pairs[gcp_service_account_id(prefix, "deploy")] = "{sa-deploy}"
+        for account in gcp_stack(prefix).compute.accounts:
+            pairs[account.account_id] = f"{{sa-{account.role}}}"
         pairs[gcp_pool_id(prefix)] = "{pool}"
     return sorted(pairs.items(), key=lambda item: -len(item[0]))
 

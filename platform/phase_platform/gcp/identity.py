@@ -33,11 +33,14 @@ SECRET_ROTATE_ROLE = "roles/secretmanager.secretVersionManager"  # noqa: S105 - 
 def agent_key_access(
     scope: GcpScope, key: gcp.kms.CryptoKey, agents: ServiceAgents
 ) -> dict[str, gcp.kms.CryptoKeyIAMMember]:
-    """CMEK: Firestore, Secret Manager and Cloud Storage encrypt with the key as themselves."""
+    """CMEK: Firestore, Secret Manager, Cloud Storage, Artifact Registry and Cloud Run encrypt
+    with the key as themselves."""
     members: dict[str, pulumi.Input[str]] = {
         "firestore": agents.firestore,
         "secretmanager": agents.secretmanager,
         "storage": agents.storage,
+        "artifactregistry": agents.artifactregistry,
+        "run": agents.run,
     }
     return {
         service: gcp.kms.CryptoKeyIAMMember(
@@ -49,6 +52,64 @@ def agent_key_access(
         )
         for service, member in members.items()
     }
+
+
+def database_condition(scope: GcpScope) -> gcp.projects.IAMMemberConditionArgsDict:
+    """Firestore roles are project-wide; this condition limits them to the stack's database."""
+    return {
+        "title": f"only-{scope.prefix}-database",
+        "description": "Firestore access limited to this stack's database",
+        "expression": f'resource.name == "projects/{scope.project}/databases/{scope.prefix}"',
+    }
+
+
+def data_access(
+    scope: GcpScope,
+    role: str,
+    member: pulumi.Input[str],
+    *,
+    database: gcp.firestore.Database,
+    key: gcp.kms.CryptoKey | None,
+    secrets: Mapping[Secret, gcp.secretmanager.Secret],
+    bucket: gcp.storage.Bucket | None,
+    secret_roles: tuple[str, ...] = SECRET_READ_ROLES,
+) -> None:
+    """Least privilege on exactly this stack's data: the database (conditioned), the key and
+    the bucket when given, and each of `secrets` (nothing else)."""
+    gcp.projects.IAMMember(
+        scope.child(role, "firestore"),
+        project=scope.project,
+        role=DATABASE_ROLE,
+        member=member,
+        condition=database_condition(scope),
+        opts=scope.opts(depends_on=[database]),
+    )
+    if key is not None:
+        gcp.kms.CryptoKeyIAMMember(
+            scope.child(role, "key"),
+            crypto_key_id=key.id,
+            role=KEY_ROLE,
+            member=member,
+            opts=scope.opts(),
+        )
+    if bucket is not None:
+        gcp.storage.BucketIAMMember(
+            scope.child(role, "bucket"),
+            bucket=bucket.name,
+            role=BUCKET_ROLE,
+            member=member,
+            opts=scope.opts(),
+        )
+    for secret, resource in secrets.items():
+        for secret_role in secret_roles:
+            gcp.secretmanager.SecretIamMember(
+                scope.child(role, secret.value, secret_role.rsplit(".", 1)[-1].lower()),
+                project=scope.project,
+                secret_id=resource.secret_id,
+                role=secret_role,
+                member=member,
+                opts=scope.opts(),
+            )
 
 
 @dataclass(frozen=True)
@@ -91,45 +152,17 @@ def identities(
             ("deploy", f"GitHub Actions of {config.github_repository} via Workload Identity"),
         )
     }
-    database_condition: gcp.projects.IAMMemberConditionArgsDict = {
-        "title": f"only-{scope.prefix}-database",
-        "description": "Firestore access limited to this stack's database",
-        "expression": f'resource.name == "projects/{scope.project}/databases/{scope.prefix}"',
-    }
     for role, account in accounts.items():
-        gcp.projects.IAMMember(
-            scope.child(role, "firestore"),
-            project=scope.project,
-            role=DATABASE_ROLE,
-            member=account.member,
-            condition=database_condition,
-            opts=scope.opts(depends_on=[database]),
+        data_access(
+            scope,
+            role,
+            account.member,
+            database=database,
+            key=key,
+            secrets=secrets,
+            bucket=bucket,
+            secret_roles=SECRET_READ_ROLES + ((SECRET_ROTATE_ROLE,) if role == "deploy" else ()),
         )
-        gcp.kms.CryptoKeyIAMMember(
-            scope.child(role, "key"),
-            crypto_key_id=key.id,
-            role=KEY_ROLE,
-            member=account.member,
-            opts=scope.opts(),
-        )
-        gcp.storage.BucketIAMMember(
-            scope.child(role, "bucket"),
-            bucket=bucket.name,
-            role=BUCKET_ROLE,
-            member=account.member,
-            opts=scope.opts(),
-        )
-        roles = SECRET_READ_ROLES + ((SECRET_ROTATE_ROLE,) if role == "deploy" else ())
-        for secret, resource in secrets.items():
-            for secret_role in roles:
-                gcp.secretmanager.SecretIamMember(
-                    scope.child(role, secret.value, secret_role.rsplit(".", 1)[-1].lower()),
-                    project=scope.project,
-                    secret_id=resource.secret_id,
-                    role=secret_role,
-                    member=account.member,
-                    opts=scope.opts(),
-                )
     pool = gcp.iam.WorkloadIdentityPool(
         scope.child("github-pool"),
         project=scope.project,

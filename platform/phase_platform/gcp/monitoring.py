@@ -1,7 +1,8 @@
 """GCP monitoring equivalent to the AWS alarms: an e-mail notification channel, log-based
 metrics for the catalog's metric names (the service logs them as JSON lines, see
-adapters/metrics.py `cloud_logging_line`), alert policies on those metrics and on Firestore
-throttling, a combined "system health" policy and a dashboard.
+adapters/metrics.py `cloud_logging_line`), alert policies on those metrics, on Firestore
+throttling and on the Cloud Run service and job, a combined "system health" policy and a
+dashboard.
 
 Everything is rendered from `adapters.gcp.spec` records, the same records `verify-alarms`
 compares Cloud Monitoring with.
@@ -38,23 +39,31 @@ class Monitoring:
 
 
 def condition(spec: Condition) -> gcp.monitoring.AlertPolicyConditionArgsDict:
-    return {
-        "display_name": spec.display_name,
-        "condition_threshold": {
-            "filter": spec.filter,
-            "comparison": spec.comparison,
-            "threshold_value": spec.threshold,
-            "duration": "0s",
-            "aggregations": [
-                {
-                    "alignment_period": f"{spec.period_seconds}s",
-                    "per_series_aligner": spec.aligner,
-                    "cross_series_reducer": spec.reducer,
-                }
-            ],
-            "trigger": {"count": 1},
-        },
+    threshold: gcp.monitoring.AlertPolicyConditionConditionThresholdArgsDict = {
+        "filter": spec.filter,
+        "comparison": spec.comparison,
+        "threshold_value": spec.threshold,
+        "duration": "0s",
+        "aggregations": [
+            {
+                "alignment_period": f"{spec.period_seconds}s",
+                "per_series_aligner": spec.aligner,
+                "cross_series_reducer": spec.reducer,
+            }
+        ],
+        "trigger": {"count": 1},
     }
+    if spec.denominator_filter is not None:
+        # A ratio: both sides aligned over the same period, then divided.
+        threshold["denominator_filter"] = spec.denominator_filter
+        threshold["denominator_aggregations"] = [
+            {
+                "alignment_period": f"{spec.period_seconds}s",
+                "per_series_aligner": spec.denominator_aligner,
+                "cross_series_reducer": spec.denominator_reducer,
+            }
+        ]
+    return {"display_name": spec.display_name, "condition_threshold": threshold}
 
 
 def log_metric(scope: GcpScope, spec: LogMetric) -> gcp.logging.Metric:

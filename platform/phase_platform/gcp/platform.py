@@ -12,7 +12,7 @@ from adapters.catalog import STORES
 
 from ..config import PlatformConfig
 from ..naming import COMPONENT_TYPE_GCP, backend_url
-from . import identity, monitoring, storage
+from . import compute, identity, monitoring, storage
 from .scope import GcpScope
 
 
@@ -45,6 +45,15 @@ class GcpPlatform(pulumi.ComponentResource):
         secrets = storage.secrets(scope, key, after=[key_users["secretmanager"]])
         bucket = storage.baselines_bucket(scope, key, after=[key_users["storage"]])
         who = identity.identities(scope, database=database, key=key, secrets=secrets, bucket=bucket)
+        run = compute.compute(
+            scope,
+            key=key,
+            key_users=key_users,
+            database=database,
+            secrets=secrets,
+            bucket=bucket,
+            deploy=who.deploy,
+        )
         watch = monitoring.monitoring(scope)
 
         self.outputs = {
@@ -70,5 +79,14 @@ class GcpPlatform(pulumi.ComponentResource):
             "alertPolicyNames": [policy.display_name for policy in watch.policies]
             + [watch.system_health.display_name],
             "dashboardId": watch.dashboard.id,
+            "imageRepository": run.repository.registry_uri,
+            "image": config.image,
+            "serviceUrl": run.service.uri if run.service else None,
+            # Whether anyone can reach the API (then smoke can run from anywhere).
+            "servicePublic": bool(run.service)
+            and config.cloud_run_ingress == "all"
+            and config.cloud_run_public_invoker,
+            "jobName": run.job.name if run.job else None,
+            "schedulerJobName": run.scheduler.name if run.scheduler else None,
         }
         self.register_outputs(self.outputs)

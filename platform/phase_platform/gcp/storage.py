@@ -18,12 +18,15 @@ from adapters.gcp.spec import gcp_stack
 from .scope import GcpScope
 
 APIS = (
+    "artifactregistry.googleapis.com",
     "cloudkms.googleapis.com",
+    "cloudscheduler.googleapis.com",
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
+    "run.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
     "sts.googleapis.com",
@@ -80,6 +83,9 @@ class ServiceAgents:
     firestore: pulumi.Output[str]
     secretmanager: pulumi.Output[str]
     storage: str
+    artifactregistry: pulumi.Output[str]
+    #: Cloud Run's agent (service-NUMBER@serverless-robot-prod.iam.gserviceaccount.com).
+    run: pulumi.Output[str]
 
 
 def service_agents(scope: GcpScope) -> ServiceAgents:
@@ -90,7 +96,7 @@ def service_agents(scope: GcpScope) -> ServiceAgents:
             service=f"{service}.googleapis.com",
             opts=scope.opts(),
         )
-        for service in ("firestore", "secretmanager")
+        for service in ("firestore", "secretmanager", "artifactregistry", "run")
     }
     storage = gcp.storage.get_project_service_account(
         project=scope.project,
@@ -100,6 +106,8 @@ def service_agents(scope: GcpScope) -> ServiceAgents:
         firestore=identities["firestore"].member,
         secretmanager=identities["secretmanager"].member,
         storage=storage.member,
+        artifactregistry=identities["artifactregistry"].member,
+        run=identities["run"].member,
     )
 
 
