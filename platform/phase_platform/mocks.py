@@ -270,6 +270,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         path = f"projects/{project}/locations/{location}/services/{inputs['name']}"
         return path, {"uri": uri, "urls": [uri], "uid": _id(name)}
 
+
 def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 

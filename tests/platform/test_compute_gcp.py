@@ -16,6 +16,8 @@ from adapters.config import ENV_BACKEND
 from adapters.gcp.spec import NOT_RENDERED, gcp_stack
 from deploy.container import CONTAINER_PORT, HEALTH_PATH
 
+from .test_security import IAM_MEMBER_TYPES
+
 RUN_SERVICE = "gcp:cloudrunv2/service:Service"
 RUN_JOB = "gcp:cloudrunv2/job:Job"
 SCHEDULER = "gcp:cloudscheduler/job:Job"
@@ -23,17 +25,6 @@ REPOSITORY = "gcp:artifactregistry/repository:Repository"
 ACCOUNT = "gcp:serviceaccount/account:Account"
 KEY = "gcp:kms/cryptoKey:CryptoKey"
 INVOKER = "roles/run.invoker"
-#: Every binding type that can grant a principal something.
-GRANTS = (
-    "gcp:projects/iAMMember:IAMMember",
-    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
-    "gcp:secretmanager/secretIamMember:SecretIamMember",
-    "gcp:storage/bucketIAMMember:BucketIAMMember",
-    "gcp:serviceaccount/iAMMember:IAMMember",
-    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
-    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
-    "gcp:cloudrunv2/jobIamMember:JobIamMember",
-)
 
 
 def _one(run: ProgramRun, type_: str) -> RegisteredResource:
@@ -52,7 +43,7 @@ def _grants(run: ProgramRun, member: str) -> list[tuple[str, dict[str, Any]]]:
     return [
         (r.type, r.inputs)
         for r in run.resources
-        if r.type in GRANTS and r.inputs["member"] == member
+        if r.type in IAM_MEMBER_TYPES and r.inputs["member"] == member
     ]
 
 
