@@ -42,7 +42,8 @@ RUN "$BUILD_VENV/bin/pip" wheel --no-deps --no-build-isolation --wheel-dir "$WHE
 FROM ${PYTHON_IMAGE} AS runtime
 ENV VENV=/opt/venv
 # PORT: Cloud Run sets it; 8080 elsewhere. PHASE_MIRROR_HOST: every interface, inside the
-# container. FORWARDED_ALLOW_IPS: uvicorn trusts X-Forwarded-For/-Proto only from these peers:
+# container. FORWARDED_ALLOW_IPS: `phase-mirror serve` trusts X-Forwarded-For/-Proto only from
+# these peers (without it: from none; docs/api.md "Behind a proxy"):
 # loopback (the Lambda Web Adapter) and link-local 169.254.0.0/16, which is not routable, so only
 # the platform's own front end can connect from it (Cloud Run). Never "*". No backend setting
 # and no secret here: the platform passes PHASE_MIRROR_BACKEND; the service reads its secrets

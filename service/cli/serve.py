@@ -11,6 +11,8 @@ from typing import Any
 from .common import EXIT_OK, EXIT_USAGE, backend_from, fail
 
 ENV_BACKEND = "PHASE_MIRROR_BACKEND"
+#: uvicorn's own name for it; `serve` reads it itself so that unset means "trust no proxy".
+ENV_FORWARDED_ALLOW_IPS = "FORWARDED_ALLOW_IPS"
 
 
 def register(subparsers: Any) -> None:
@@ -38,6 +40,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--no-access-log", action="store_true", help="do not log one line per request"
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For/-Proto are trusted (default: $FORWARDED_ALLOW_IPS, else none: the "
+        "TCP peer is the client). Never list clients: they could choose their address.",
     )
     parser.add_argument(
         "--anonymize-every",
@@ -69,6 +78,32 @@ def _check_bind(host: str, port: int) -> None:
         probe.close()
 
 
+def trusted_proxies(args: argparse.Namespace) -> str:
+    """The proxies whose forwarding headers are trusted, normalised ("" for none); a usage
+    error names a bad entry. A client could otherwise pick the address its limits count."""
+    raw = args.forwarded_allow_ips
+    source = "--forwarded-allow-ips"
+    if raw is None:
+        raw, source = os.environ.get(ENV_FORWARDED_ALLOW_IPS, ""), ENV_FORWARDED_ALLOW_IPS
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    for entry in entries:
+        if entry == "*":
+            fail(
+                f"{source}: '*' would trust forwarding headers from anyone, so any client could "
+                "choose the address its rate limit counts; list your proxies' addresses",
+                EXIT_USAGE,
+            )
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            fail(
+                f"{source}: {entry!r} is not an IP address or network (e.g. 10.0.0.5, "
+                "169.254.0.0/16)",
+                EXIT_USAGE,
+            )
+    return ",".join(entries)
+
+
 def run(args: argparse.Namespace) -> int:
     # The web stack costs ~0.3 s to import: load it only when serving, so that every other
     # command (and `--help`) starts fast.
@@ -81,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         fail("--workers must be at least 1", EXIT_USAGE)
+    proxies = trusted_proxies(args)
     config = CalibrationConfig.from_env()
     if args.anonymize_every is not None:
         config = config.with_changes(anonymize_every_seconds=args.anonymize_every)
@@ -117,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
     os.environ[ENV_SUPERVISOR_PID] = str(os.getpid())
     log.info(
         f"serving http://{args.host}:{args.port} (docs at /docs) on {setting.url} "
-        f"with {args.workers} worker(s)"
+        f"with {args.workers} worker(s); "
+        + (f"trusting forwarding headers from {proxies}" if proxies else "trusting no proxy")
     )
     uvicorn.run(
         "service.api.server:app",
@@ -131,6 +168,9 @@ def run(args: argparse.Namespace) -> int:
         backlog=4096,
         timeout_keep_alive=30,
         server_header=False,
+        # Forwarding headers only from configured proxies (uvicorn's default trusts loopback).
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )
     return EXIT_OK
 
