@@ -11,10 +11,11 @@ holds a single candidate.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pulumi_policy import PolicyResource
 
-from .props import UNKNOWN, read
+from .props import UNKNOWN, present, read
 
 
 def _parent_urn(resource: PolicyResource) -> str | None:
@@ -70,3 +71,48 @@ def companions_of(
         and (found := owner(r, candidates)) is not None
         and found.urn == parent.urn
     ]
+
+
+@dataclass(frozen=True)
+class LogLinks:
+    #: Buckets whose server access logs are delivered somewhere (or may be, at preview).
+    sources: frozenset[str]
+    #: Buckets receiving server access logs.
+    targets: frozenset[str]
+
+
+def log_links(
+    resources: Sequence[PolicyResource],
+    buckets: Sequence[PolicyResource],
+    logging_types: Sequence[str],
+) -> LogLinks:
+    """Which buckets log and which receive logs. A logging configuration names both through
+    ids, unknown at a first preview; with the engine's property dependencies they resolve, and
+    when neither side can be told apart both buckets count as either (preview only)."""
+    by_urn = {b.urn: b for b in buckets}
+    sources: set[str] = set()
+    targets: set[str] = set()
+    for bucket in buckets:
+        if present(bucket.props, "loggings") or present(bucket.props, "logging"):
+            sources.add(bucket.urn)
+    wanted = frozenset(logging_types)
+    for config in (r for r in resources if r.resource_type in wanted):
+        if not present(config.props, "targetBucket"):
+            continue
+        deps = [d.urn for d in config.dependencies if d.urn in by_urn]
+        source = owner(config, buckets)
+        target = owner(config, buckets, prop="targetBucket")
+        if source is not None and target is None:
+            rest = [urn for urn in deps if urn != source.urn]
+            target = by_urn[rest[0]] if len(rest) == 1 else None
+        if target is not None and source is None:
+            rest = [urn for urn in deps if urn != target.urn]
+            source = by_urn[rest[0]] if len(rest) == 1 else None
+        if source is not None:
+            sources.add(source.urn)
+        if target is not None:
+            targets.add(target.urn)
+        if source is None and target is None:
+            sources.update(deps)
+            targets.update(deps)
+    return LogLinks(frozenset(sources), frozenset(targets))

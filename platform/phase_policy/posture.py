@@ -23,6 +23,7 @@ MAX_ROTATION_DAYS = 90
 #: AWS rotates yearly unless told otherwise.
 AWS_DEFAULT_ROTATION_DAYS = 365
 DATA_CLASSES = ("stores", "secrets", "objects")
+LOGGING_TYPES = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 
 
 @dataclass
@@ -120,7 +121,9 @@ def aws_posture(resources: Sequence[PolicyResource]) -> Posture:
                     return True
         return False
 
-    posture.cmk["objects"] = _all(buckets, bucket_cmk)
+    # Server access log targets can only use SSE-S3 (PM-AWS-008): they hold logs, not data.
+    targets = links.log_links(resources, buckets, LOGGING_TYPES).targets
+    posture.cmk["objects"] = _all(buckets, lambda b: b.urn in targets or bucket_cmk(b))
     keys = _of(resources, "aws:kms/key:Key")
     posture.keys = len(keys)
     longest: float | None = 0.0

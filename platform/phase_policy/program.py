@@ -18,7 +18,7 @@ from typing import Any
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from .graph import GraphError, StackGraph, StackResource, to_wire
+from .graph import STACK_TYPE, GraphError, StackGraph, StackResource, make_urn, to_wire
 
 PROJECT = "phase-mirror"
 
@@ -50,10 +50,25 @@ def graph_from_records(
     project: str = PROJECT,
     source: str = "",
     simulate_unknowns: bool = False,
+    outputs: Mapping[str, Any] | None = None,
 ) -> StackGraph:
-    """Records with `urn, type, name, parent, inputs, outputs, id, protect, dependencies`."""
+    """Records with `urn, type, name, parent, inputs, outputs, id, protect, dependencies`;
+    `outputs` (the program's exports) become the properties of the root stack resource, as
+    the engine sends them to `AnalyzeStack` (the catalog rule reads `backendUrl` there)."""
     by_urn = {r.urn: r for r in records}
     resources = []
+    if outputs is not None:
+        roots = {r.parent for r in records if r.parent and STACK_TYPE in r.parent}
+        urn = (
+            roots.pop()
+            if len(roots) == 1
+            else make_urn(stack, project, STACK_TYPE, f"{project}-{stack}")
+        )
+        resources.append(
+            StackResource(
+                type=STACK_TYPE, name=urn.rsplit("::", 1)[-1], urn=urn, inputs=to_wire(outputs)
+            )
+        )
     for record in records:
         inputs: Any = to_wire(dict(record.inputs or {}))
         if simulate_unknowns:
@@ -100,6 +115,7 @@ def program_graph(cloud: str, stack: str, *, simulate_unknowns: bool = False) ->
         source=f"program {cloud}/{stack}"
         + (" (first-preview unknowns)" if simulate_unknowns else ""),
         simulate_unknowns=simulate_unknowns,
+        outputs=run.outputs,
     )
 
 

@@ -109,7 +109,8 @@ def present(props: Any, *path: str | int) -> bool:
         return True
     if found is MISSING:
         return False
-    return not (isinstance(found, str | list | tuple | dict) and len(found) == 0)
+    # `pulumi_policy`'s proxies are Sequences/Mappings, not list/dict subclasses.
+    return not (isinstance(found, str | Sequence | Mapping) and len(found) == 0)
 
 
 def value(props: Any, *path: str | int, default: Any = None) -> Any:

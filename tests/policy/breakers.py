@@ -71,6 +71,11 @@ OPEN_TRUST = _json(
 )
 
 
+PUBLIC_READ = _json(
+    {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/*"}
+)
+
+
 @dataclass(frozen=True)
 class Broken:
     label: str
@@ -79,6 +84,8 @@ class Broken:
     transform: Transform
     #: The rule id the gate must report.
     rule: str
+    #: Python run after the program: declares an extra resource a transformation cannot add.
+    extra: str = ""
 
 
 TABLE = "aws:dynamodb/table:Table"
@@ -332,6 +339,194 @@ BROKEN = [
         _unprotect("gcp:kms/cryptoKey:CryptoKey"),
         "PM-STACK-003",
     ),
+    Broken(
+        "bucket-not-logged",
+        "aws",
+        "staging",
+        _set("aws:s3/bucketLogging:BucketLogging", target_bucket=None),
+        "PM-AWS-016",
+    ),
+    Broken(
+        "bucket-acls-on",
+        "aws",
+        "staging",
+        _set(
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            rule={"object_ownership": "ObjectWriter"},
+        ),
+        "PM-AWS-017",
+    ),
+    Broken(
+        "public-bucket-policy",
+        "aws",
+        "staging",
+        _set("aws:s3/bucketPolicy:BucketPolicy", "tls-only", policy=PUBLIC_READ),
+        "PM-AWS-018",
+    ),
+    Broken(
+        "uploads-never-aborted",
+        "aws",
+        "staging",
+        _set(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "baselines-lifecycle",
+            rules=[
+                {
+                    "id": "x",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "expiration": {"days": 9},
+                }
+            ],
+        ),
+        "PM-AWS-019",
+    ),
+    Broken(
+        "key-lockout-bypass",
+        "aws",
+        "staging",
+        _set(KEY, bypass_policy_lockout_safety_check=True),
+        "PM-AWS-020",
+    ),
+    Broken(
+        "public-topic",
+        "aws",
+        "staging",
+        _set(
+            "aws:sns/topic:Topic",
+            policy=_json(
+                {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "*"}
+            ),
+        ),
+        "PM-AWS-021",
+    ),
+    Broken(
+        "pass-any-role",
+        "aws",
+        "staging",
+        _set(
+            "aws:iam/policy:Policy",
+            "data-access",
+            policy=_json({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}),
+        ),
+        "PM-AWS-022",
+    ),
+    Broken(
+        "service-role-open",
+        "aws",
+        "staging",
+        _set(
+            "aws:iam/role:Role",
+            "service-role",
+            assume_role_policy=_json(
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+            ),
+        ),
+        "PM-AWS-023",
+    ),
+    Broken(
+        "alarm-actions-off",
+        "aws",
+        "staging",
+        _set("aws:cloudwatch/metricAlarm:MetricAlarm", actions_enabled=False),
+        "PM-AWS-024",
+    ),
+    Broken(
+        "iam-access-key",
+        "aws",
+        "staging",
+        lambda args: None,
+        "PM-AWS-025",
+        extra=(
+            "import pulumi_aws as aws\n"
+            "aws.iam.AccessKey('ci-key', user='ci', opts=pulumi.ResourceOptions("
+            "provider=aws.Provider('extra', region='us-east-1')))"
+        ),
+    ),
+    Broken(
+        "composite-misses-alarms",
+        "aws",
+        "staging",
+        _set("aws:cloudwatch/compositeAlarm:CompositeAlarm", alarm_rule='ALARM("nothing")'),
+        "PM-STACK-004",
+    ),
+    Broken(
+        "no-storage-data-access-logs",
+        "gcp",
+        "staging",
+        _set(
+            "gcp:projects/iAMAuditConfig:IAMAuditConfig",
+            audit_log_configs=[{"log_type": "ADMIN_READ"}],
+        ),
+        "PM-GCP-011",
+    ),
+    Broken(
+        "bucket-uploads-never-aborted",
+        "gcp",
+        "staging",
+        _set(
+            "gcp:storage/bucket:Bucket",
+            lifecycle_rules=[{"action": {"type": "Delete"}, "condition": {"age": 30}}],
+        ),
+        "PM-GCP-012",
+    ),
+    Broken(
+        "alert-without-channel",
+        "gcp",
+        "staging",
+        _set("gcp:monitoring/alertPolicy:AlertPolicy", notification_channels=[]),
+        "PM-GCP-013",
+    ),
+    Broken(
+        "deploy-sa-public",
+        "gcp",
+        "staging",
+        _set("gcp:serviceaccount/iAMMember:IAMMember", "workload-identity", member="allUsers"),
+        "PM-GCP-014",
+    ),
+    Broken(
+        "key-destroyed-in-a-day",
+        "gcp",
+        "staging",
+        _set("gcp:kms/cryptoKey:CryptoKey", destroy_scheduled_duration="86400s"),
+        "PM-GCP-015",
+    ),
+    Broken(
+        "service-account-key",
+        "gcp",
+        "staging",
+        lambda args: None,
+        "PM-GCP-016",
+        extra=(
+            "import pulumi_gcp as gcp\n"
+            "gcp.serviceaccount.Key('ci-key', service_account_id='x', opts=pulumi.ResourceOptions("
+            "provider=gcp.Provider('extra', project='pm-test')))"
+        ),
+    ),
+    Broken(
+        "default-compute-sa",
+        "gcp",
+        "staging",
+        _set(
+            "gcp:projects/iAMMember:IAMMember",
+            member="serviceAccount:1234-compute@developer.gserviceaccount.com",
+        ),
+        "PM-GCP-017",
+    ),
+    Broken(
+        "firestore-google-key",
+        "gcp",
+        "staging",
+        _set("gcp:firestore/database:Database", cmek_config=None),
+        "PM-GCP-018",
+    ),
+    Broken(
+        "secret-unprotected",
+        "gcp",
+        "production",
+        _set("gcp:secretmanager/secret:Secret", deletion_protection=False),
+        "PM-GCP-019",
+    ),
 ]
 
 ENTRY = """\
@@ -344,6 +539,7 @@ pulumi.runtime.register_stack_transformation(BY_LABEL[{label!r}].transform)
 from phase_platform.program import main
 
 main()
+{extra}
 """
 
 BY_LABEL = {broken.label: broken for broken in BROKEN}
@@ -354,6 +550,8 @@ def run_broken(broken: Broken, root: Path) -> StackGraph:
     root.mkdir(parents=True, exist_ok=True)
     for name in ("Pulumi.yaml", f"Pulumi.{broken.stack}.yaml"):
         shutil.copy(REPO_ROOT / name, root / name)
-    (root / "__main__.py").write_text(ENTRY.format(label=broken.label))
+    (root / "__main__.py").write_text(ENTRY.format(label=broken.label, extra=broken.extra))
     run = run_stack(broken.cloud, broken.stack, root=root)
-    return graph_from_records(run.resources, stack=broken.stack, source=f"broken:{broken.label}")
+    return graph_from_records(
+        run.resources, stack=broken.stack, source=f"broken:{broken.label}", outputs=run.outputs
+    )

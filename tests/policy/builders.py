@@ -19,7 +19,8 @@ from phase_policy.graph import graph_from_entries
 from phase_policy.props import UNKNOWN
 from phase_policy.waivers import Waiver
 
-from adapters.aws.spec import key_alias, ssm_parameter_name
+from adapters.aws.spec import dynamo_table, key_alias, ssm_parameter_name
+from adapters.aws.url import aws_backend_url
 from adapters.catalog import BASELINES_BUCKET, SECRETS, STORES
 from adapters.gcp.spec import (
     GCP_CRYPTO_KEY,
@@ -27,6 +28,7 @@ from adapters.gcp.spec import (
     firestore_indexes,
     secret_manager_id,
 )
+from adapters.gcp.url import gcp_backend_url
 
 Entry = dict[str, Any]
 PREFIX = "pm-test"
@@ -36,6 +38,9 @@ KEY_NAME = f"projects/pm-test/locations/us-central1/keyRings/{PREFIX}/cryptoKeys
 REPO = "PhaseMirror/Phase-Mirror"
 OIDC_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 GITHUB = "token.actions.githubusercontent.com"
+LOG_BUCKET = f"{PREFIX}-access-logs"
+TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:{PREFIX}-alarms"
+SERVICE_ACCOUNT = "serviceAccount:svc@pm-test.iam.gserviceaccount.com"
 
 
 def _doc(*statements: dict[str, Any]) -> str:
@@ -76,8 +81,8 @@ def data_policy() -> str:
     )
 
 
-def tls_only_policy() -> str:
-    bucket = f"arn:aws:s3:::{BASELINES_BUCKET.physical_name(PREFIX)}"
+def tls_only_policy(name: str = BASELINES_BUCKET.physical_name(PREFIX)) -> str:
+    bucket = f"arn:aws:s3:::{name}"
     return _doc(
         {
             "Effect": "Deny",
@@ -89,11 +94,113 @@ def tls_only_policy() -> str:
     )
 
 
+def key_policy() -> str:
+    return _doc(
+        {
+            "Sid": "KeyAdministrationThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": ["kms:DescribeKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchAlarms",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        },
+    )
+
+
+def topic_policy() -> str:
+    return _doc(
+        {
+            "Sid": "CloudWatchPublishes",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": TOPIC_ARN,
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    )
+
+
+def stack_outputs(backend_url: str) -> Entry:
+    """The root stack resource: its properties are the program's outputs."""
+    return {
+        "type": "pulumi:pulumi:Stack",
+        "name": "phase-mirror",
+        "inputs": {"backendUrl": backend_url},
+    }
+
+
+def _s3_companions(parent: str, bucket: str, name: str, sse: dict[str, Any]) -> list[Entry]:
+    """Versioning, default encryption, public access block, ownership, TLS-only policy and a
+    lifecycle rule aborting incomplete uploads for one bucket."""
+    companion = {"parent": parent, "dependencies": [name]}
+    return [
+        {
+            **companion,
+            "type": "aws:s3/bucketVersioning:BucketVersioning",
+            "name": f"{name}-versioning",
+            "inputs": {"bucket": bucket, "versioningConfiguration": {"status": "Enabled"}},
+        },
+        {
+            **companion,
+            "type": "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "name": f"{name}-encryption",
+            "inputs": {"bucket": bucket, "rules": [sse]},
+        },
+        {
+            **companion,
+            "type": "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "name": f"{name}-public-access-block",
+            "inputs": {
+                "bucket": bucket,
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+        },
+        {
+            **companion,
+            "type": "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            "name": f"{name}-ownership",
+            "inputs": {"bucket": bucket, "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+        },
+        {
+            **companion,
+            "type": "aws:s3/bucketPolicy:BucketPolicy",
+            "name": f"{name}-tls-only",
+            "inputs": {"bucket": bucket, "policy": tls_only_policy(bucket)},
+        },
+        {
+            **companion,
+            "type": "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "name": f"{name}-lifecycle",
+            "inputs": {
+                "bucket": bucket,
+                "rules": [
+                    {
+                        "id": "abort-uploads",
+                        "status": "Enabled",
+                        "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+                    }
+                ],
+            },
+        },
+    ]
+
+
 def aws_stack(*, production: bool = False) -> list[Entry]:
     """A compliant AWS stack: every rule passes on it."""
     protect = production
     parent = "aws"
     entries: list[Entry] = [
+        stack_outputs(aws_backend_url(region="us-east-1", prefix=PREFIX)),
         {"type": "phase-mirror:platform:AwsPlatform", "name": parent},
         {
             "type": "aws:kms/key:Key",
@@ -104,6 +211,7 @@ def aws_stack(*, production: bool = False) -> list[Entry]:
                 "enableKeyRotation": True,
                 "rotationPeriodInDays": 90,
                 "deletionWindowInDays": 30 if production else 7,
+                "policy": key_policy(),
             },
         },
         {
@@ -114,15 +222,30 @@ def aws_stack(*, production: bool = False) -> list[Entry]:
         },
     ]
     for spec in STORES.values():
+        record = dynamo_table(spec, PREFIX)
         inputs: dict[str, Any] = {
             "name": spec.physical_name(PREFIX),
             "billingMode": "PAY_PER_REQUEST",
             "hashKey": spec.hash_key.name,
+            "attributes": [{"name": n, "type": t} for n, t in sorted(record.attributes.items())],
             "pointInTimeRecovery": {"enabled": spec.durable},
             "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN},
             "deletionProtectionEnabled": production,
             "tags": {"Store": spec.name, "Durability": "durable" if spec.durable else "ephemeral"},
         }
+        if record.keys.range_key:
+            inputs["rangeKey"] = record.keys.range_key
+        if record.indexes:
+            inputs["globalSecondaryIndexes"] = [
+                {
+                    "name": index.name,
+                    "projectionType": "ALL",
+                    "keySchemas": [
+                        {"attributeName": a, "keyType": k} for a, k in index.keys.elements()
+                    ],
+                }
+                for index in record.indexes
+            ]
         if spec.ttl_attribute:
             inputs["ttl"] = {"attributeName": spec.ttl_attribute, "enabled": True}
         entries.append(
@@ -150,6 +273,14 @@ def aws_stack(*, production: bool = False) -> list[Entry]:
             }
         )
     bucket_name = BASELINES_BUCKET.physical_name(PREFIX)
+    kms = {
+        "applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "aws:kms",
+            "kmsMasterKeyId": KEY_ARN,
+        },
+        "bucketKeyEnabled": True,
+    }
+    sse_s3 = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
     entries += [
         {
             "type": "aws:s3/bucket:Bucket",
@@ -158,50 +289,48 @@ def aws_stack(*, production: bool = False) -> list[Entry]:
             "protect": protect,
             "inputs": {"bucket": bucket_name, "forceDestroy": False},
         },
+        *_s3_companions(parent, bucket_name, "bucket", kms),
         {
-            "type": "aws:s3/bucketVersioning:BucketVersioning",
-            "name": "bucket-versioning",
+            "type": "aws:s3/bucket:Bucket",
+            "name": "log-bucket",
             "parent": parent,
-            "dependencies": ["bucket"],
-            "inputs": {"bucket": bucket_name, "versioningConfiguration": {"status": "Enabled"}},
+            "protect": protect,
+            "inputs": {"bucket": LOG_BUCKET, "forceDestroy": False},
         },
+        *_s3_companions(parent, LOG_BUCKET, "log-bucket", sse_s3),
         {
-            "type": "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            "name": "bucket-encryption",
+            "type": "aws:s3/bucketLogging:BucketLogging",
+            "name": "bucket-logging",
             "parent": parent,
-            "dependencies": ["bucket", "key"],
+            "dependencies": ["bucket", "log-bucket"],
             "inputs": {
                 "bucket": bucket_name,
-                "rules": [
-                    {
-                        "applyServerSideEncryptionByDefault": {
-                            "sseAlgorithm": "aws:kms",
-                            "kmsMasterKeyId": KEY_ARN,
-                        },
-                        "bucketKeyEnabled": True,
-                    }
-                ],
+                "targetBucket": LOG_BUCKET,
+                "targetPrefix": "baselines/",
             },
         },
         {
-            "type": "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-            "name": "bucket-public-access-block",
+            "type": "aws:sns/topicPolicy:TopicPolicy",
+            "name": "alarms-policy",
             "parent": parent,
-            "dependencies": ["bucket"],
-            "inputs": {
-                "bucket": bucket_name,
-                "blockPublicAcls": True,
-                "blockPublicPolicy": True,
-                "ignorePublicAcls": True,
-                "restrictPublicBuckets": True,
-            },
+            "dependencies": ["alarms"],
+            "inputs": {"arn": TOPIC_ARN, "policy": topic_policy()},
         },
         {
-            "type": "aws:s3/bucketPolicy:BucketPolicy",
-            "name": "bucket-tls-only",
+            "type": "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "name": "alarm-throttles",
             "parent": parent,
-            "dependencies": ["bucket"],
-            "inputs": {"bucket": bucket_name, "policy": tls_only_policy()},
+            "inputs": {"name": f"{PREFIX}-throttles", "alarmActions": [TOPIC_ARN], "threshold": 10},
+        },
+        {
+            "type": "aws:cloudwatch/compositeAlarm:CompositeAlarm",
+            "name": "system-health",
+            "parent": parent,
+            "inputs": {
+                "alarmName": f"{PREFIX}-system-health",
+                "alarmRule": f'ALARM("{PREFIX}-throttles")',
+                "alarmActions": [TOPIC_ARN],
+            },
         },
         {
             "type": "aws:sns/topic:Topic",
@@ -266,7 +395,9 @@ def gcp_stack(*, production: bool = False) -> list[Entry]:
     protect = production
     parent = "gcp"
     cmek = {"kmsKeyName": KEY_NAME}
+    url = gcp_backend_url(project="pm-test", prefix=PREFIX, location="us-central1", database=PREFIX)
     entries: list[Entry] = [
+        stack_outputs(url),
         {"type": "phase-mirror:platform:GcpPlatform", "name": parent},
         {
             "type": "gcp:firestore/database:Database",
@@ -301,6 +432,7 @@ def gcp_stack(*, production: bool = False) -> list[Entry]:
                 "keyRing": KEY_NAME.rsplit("/cryptoKeys/", 1)[0],
                 "purpose": "ENCRYPT_DECRYPT",
                 "rotationPeriod": "7776000s",
+                "destroyScheduledDuration": f"{(30 if production else 7) * 86400}s",
             },
         },
     ]
@@ -346,6 +478,7 @@ def gcp_stack(*, production: bool = False) -> list[Entry]:
                 "protect": protect,
                 "inputs": {
                     "secretId": secret_manager_id(spec, PREFIX),
+                    "deletionProtection": production,
                     "replication": {
                         "userManaged": {
                             "replicas": [
@@ -370,6 +503,31 @@ def gcp_stack(*, production: bool = False) -> list[Entry]:
                 "versioning": {"enabled": True},
                 "encryption": {"defaultKmsKeyName": KEY_NAME},
                 "forceDestroy": False,
+                "lifecycleRules": [
+                    {"action": {"type": "AbortIncompleteMultipartUpload"}, "condition": {"age": 7}}
+                ],
+            },
+        },
+        {
+            "type": "gcp:projects/iAMAuditConfig:IAMAuditConfig",
+            "name": "storage-data-access",
+            "parent": parent,
+            "inputs": {
+                "project": "pm-test",
+                "service": "storage.googleapis.com",
+                "auditLogConfigs": [{"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}],
+            },
+        },
+        *alert_policies(parent),
+        {
+            "type": "gcp:serviceaccount/iAMMember:IAMMember",
+            "name": "deploy-workload-identity",
+            "parent": parent,
+            "inputs": {
+                "serviceAccountId": "projects/pm-test/serviceAccounts/deploy@pm-test.iam.gserviceaccount.com",
+                "role": "roles/iam.workloadIdentityUser",
+                "member": "principalSet://iam.googleapis.com/projects/1/locations/global/"
+                f"workloadIdentityPools/{PREFIX}-github/attribute.repository/{REPO}",
             },
         },
         {
@@ -379,7 +537,8 @@ def gcp_stack(*, production: bool = False) -> list[Entry]:
             "inputs": {
                 "workloadIdentityPoolId": f"{PREFIX}-github",
                 "workloadIdentityPoolProviderId": "github",
-                "attributeCondition": f"assertion.repository == '{REPO}'",
+                "attributeCondition": f"assertion.repository == '{REPO}' "
+                f"&& assertion.sub in ['repo:{REPO}:ref:refs/heads/main']",
                 "oidc": {"issuerUri": f"https://{GITHUB}"},
             },
         },
@@ -399,12 +558,55 @@ def gcp_stack(*, production: bool = False) -> list[Entry]:
             "parent": parent,
             "inputs": {
                 "bucket": BASELINES_BUCKET.physical_name(PREFIX),
-                "role": "roles/storage.objectAdmin",
-                "member": "serviceAccount:svc@pm-test.iam.gserviceaccount.com",
+                "role": "roles/storage.objectUser",
+                "member": SERVICE_ACCOUNT,
             },
         },
     ]
     return entries
+
+
+def _condition(name: str, metric: str) -> dict[str, Any]:
+    return {
+        "displayName": name,
+        "conditionThreshold": {"filter": f'metric.type="{metric}"', "thresholdValue": 0},
+    }
+
+
+def alert_policies(parent: str) -> list[Entry]:
+    """Two single-condition alert policies and a system-health policy combining both."""
+    channel = "projects/pm-test/notificationChannels/1"
+    conditions = {
+        "breaker": _condition("breaker", "logging.googleapis.com/user/breaker"),
+        "secrets": _condition("secrets", "logging.googleapis.com/user/secrets"),
+    }
+    return [
+        *(
+            {
+                "type": "gcp:monitoring/alertPolicy:AlertPolicy",
+                "name": f"alert-{key}",
+                "parent": parent,
+                "inputs": {
+                    "displayName": f"{PREFIX} {key}",
+                    "combiner": "OR",
+                    "conditions": [condition],
+                    "notificationChannels": [channel],
+                },
+            }
+            for key, condition in conditions.items()
+        ),
+        {
+            "type": "gcp:monitoring/alertPolicy:AlertPolicy",
+            "name": "alert-system-health",
+            "parent": parent,
+            "inputs": {
+                "displayName": f"{PREFIX} system-health",
+                "combiner": "OR",
+                "conditions": list(conditions.values()),
+                "notificationChannels": [channel],
+            },
+        },
+    ]
 
 
 # --------------------------------------------------------------------------- mutation helpers
@@ -418,13 +620,14 @@ def find(entries: list[Entry], name: str) -> Entry:
 
 
 def setting(name: str, path: str, new: Any) -> Callable[[list[Entry]], None]:
-    """A mutation: set `inputs.<dotted path>` of resource `name` (None deletes it)."""
+    """A mutation: set `inputs.<dotted path>` of resource `name` (None deletes it); a numeric
+    part indexes a list (`rules.0.status`)."""
 
     def mutate(entries: list[Entry]) -> None:
-        target = find(entries, name).setdefault("inputs", {})
+        target: Any = find(entries, name).setdefault("inputs", {})
         *parents, last = path.split(".")
-        for part in parents:
-            target = target.setdefault(part, {})
+        for part in parents:  # a digit indexes a list
+            target = target[int(part)] if part.isdigit() else target.setdefault(part, {})
         if new is None:
             target.pop(last, None)
         else:

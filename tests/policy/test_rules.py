@@ -414,6 +414,398 @@ FAILING = [
         cloud="gcp",
         stack="production",
     ),
+    # ---------------------------------------------------------------- issue 13 / 16 additions
+    Case("PM-AWS-005", "rotation-365-days", setting("key", "rotationPeriodInDays", 365)),
+    Case("PM-AWS-005", "rotation-period-unset", setting("key", "rotationPeriodInDays", None)),
+    Case(
+        "PM-AWS-008",
+        "log-target-unencrypted",
+        option("log-bucket-encryption", "type", "aws:s3/bucketAnalyticsConfiguration:X"),
+    ),
+    Case(
+        "PM-AWS-013",
+        "production-wildcard-subject",
+        setting("deploy-role", "assumeRolePolicy", github_trust([f"repo:{REPO}:*"])),
+        stack="production",
+    ),
+    Case("PM-AWS-016", "no-logging", option("bucket-logging", "type", "aws:s3/bucketAcl:X")),
+    Case("PM-AWS-016", "logging-without-target", setting("bucket-logging", "targetBucket", None)),
+    Case(
+        "PM-AWS-017",
+        "object-writer",
+        setting("bucket-ownership", "rule.objectOwnership", "ObjectWriter"),
+    ),
+    Case("PM-AWS-017", "no-ownership-controls", option("log-bucket-ownership", "type", "x:y:Z")),
+    Case(
+        "PM-AWS-018",
+        "public-read",
+        setting(
+            "bucket-tls-only",
+            "policy",
+            _policy(
+                {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": "*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-018",
+        "aws-star-principal",
+        setting(
+            "log-bucket-tls-only",
+            "policy",
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ["*"]},
+                    "Action": "s3:PutObject",
+                    "Resource": "*",
+                }
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-019",
+        "no-abort-rule",
+        setting("bucket-lifecycle", "rules", [{"id": "x", "status": "Enabled"}]),
+    ),
+    Case(
+        "PM-AWS-019",
+        "abort-rule-disabled",
+        setting("log-bucket-lifecycle", "rules.0.status", "Disabled"),
+    ),
+    Case(
+        "PM-AWS-020",
+        "public-key-policy",
+        setting(
+            "key",
+            "policy",
+            _policy(
+                {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-020",
+        "kms-star-to-a-role",
+        setting(
+            "key",
+            "policy",
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111122223333:role/app"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ),
+        ),
+    ),
+    Case("PM-AWS-020", "lockout-bypass", setting("key", "bypassPolicyLockoutSafetyCheck", True)),
+    Case(
+        "PM-AWS-021",
+        "public-publish",
+        setting(
+            "alarms-policy",
+            "policy",
+            _policy(
+                {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "*"}
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-021",
+        "cross-account-publish",
+        setting(
+            "alarms-policy",
+            "policy",
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                    "Action": "sns:Publish",
+                    "Resource": "arn:aws:sns:us-east-1:111122223333:pm-test-alarms",
+                }
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-022",
+        "pass-any-role",
+        setting(
+            "data-access",
+            "policy",
+            _policy(
+                {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/*"}
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-022",
+        "put-policy-unbounded",
+        setting(
+            "data-access",
+            "policy",
+            _policy(
+                {"Effect": "Allow", "Action": "iam:Put*", "Resource": "arn:aws:iam::1:role/app"}
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-022",
+        "key-administration",
+        setting(
+            "data-access",
+            "policy",
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:ScheduleKeyDeletion"],
+                    "Resource": "arn:aws:kms:us-east-1:1:key/k",
+                }
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-023",
+        "anyone-may-assume",
+        setting(
+            "service-role",
+            "assumeRolePolicy",
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}},
+                }
+            ),
+        ),
+    ),
+    Case("PM-AWS-024", "no-actions", setting("alarm-throttles", "alarmActions", [])),
+    Case("PM-AWS-024", "actions-disabled", setting("system-health", "actionsEnabled", False)),
+    Case(
+        "PM-AWS-025",
+        "access-key",
+        lambda entries: entries.append(
+            {"type": "aws:iam/accessKey:AccessKey", "name": "ci-key", "inputs": {"user": "ci"}}
+        ),
+    ),
+    Case(
+        "PM-GCP-009",
+        "production-no-subject",
+        setting("github-provider", "attributeCondition", f"assertion.repository == '{REPO}'"),
+        cloud="gcp",
+        stack="production",
+    ),
+    Case(
+        "PM-GCP-009",
+        "production-prefix-match",
+        setting(
+            "github-provider",
+            "attributeCondition",
+            f"assertion.repository == '{REPO}' && assertion.ref.startsWith('refs/heads/')"
+            f" && assertion.sub in ['repo:{REPO}:ref:refs/heads/main']",
+        ),
+        cloud="gcp",
+        stack="production",
+    ),
+    Case(
+        "PM-GCP-010",
+        "resource-level-admin",
+        setting("service-bucket", "role", "roles/storage.admin"),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-010",
+        "key-admin-on-key",
+        setting("service-bucket", "role", "roles/cloudkms.admin"),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-011",
+        "no-data-access-logs",
+        setting("storage-data-access", "auditLogConfigs", [{"logType": "ADMIN_READ"}]),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-011",
+        "audit-config-for-another-service",
+        setting("storage-data-access", "service", "bigquery.googleapis.com"),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-012",
+        "no-abort-rule",
+        setting(
+            "bucket", "lifecycleRules", [{"action": {"type": "Delete"}, "condition": {"age": 9}}]
+        ),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-013",
+        "no-channel",
+        setting("alert-breaker", "notificationChannels", []),
+        cloud="gcp",
+    ),
+    Case("PM-GCP-013", "disabled", setting("alert-secrets", "enabled", False), cloud="gcp"),
+    Case(
+        "PM-GCP-014",
+        "whole-pool",
+        setting(
+            "deploy-workload-identity",
+            "member",
+            "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/*",
+        ),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-014",
+        "all-users",
+        setting("deploy-workload-identity", "member", "allAuthenticatedUsers"),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-015", "one-day", setting("key", "destroyScheduledDuration", "86400s"), cloud="gcp"
+    ),
+    Case(
+        "PM-GCP-015",
+        "seven-days-in-production",
+        setting("key", "destroyScheduledDuration", "604800s"),
+        cloud="gcp",
+        stack="production",
+    ),
+    Case(
+        "PM-GCP-016",
+        "sa-key",
+        lambda entries: entries.append(
+            {
+                "type": "gcp:serviceaccount/key:Key",
+                "name": "ci-key",
+                "inputs": {"serviceAccountId": "x"},
+            }
+        ),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-017",
+        "default-compute-sa-granted",
+        setting(
+            "service-firestore",
+            "member",
+            "serviceAccount:123456-compute@developer.gserviceaccount.com",
+        ),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-017",
+        "vm-as-app-engine-sa",
+        lambda entries: entries.append(
+            {
+                "type": "gcp:compute/instance:Instance",
+                "name": "vm",
+                "inputs": {"serviceAccount": {"email": "pm-test@appspot.gserviceaccount.com"}},
+            }
+        ),
+        cloud="gcp",
+    ),
+    Case("PM-GCP-018", "google-managed", setting("firestore", "cmekConfig", None), cloud="gcp"),
+    Case(
+        "PM-GCP-019",
+        "unprotected-secret",
+        setting("secret-redaction-key", "deletionProtection", False),
+        cloud="gcp",
+        stack="production",
+    ),
+    Case(
+        "PM-STACK-001",
+        "aws-hash-key-case",
+        setting("table-consent", "hashKey", "orgId"),
+    ),
+    Case(
+        "PM-STACK-001",
+        "aws-attribute-type",
+        setting(
+            "table-fp-events",
+            "attributes",
+            [
+                {"name": "eventid", "type": "N"},
+                {"name": "findingid", "type": "S"},
+                {"name": "ruleid", "type": "S"},
+                {"name": "ts", "type": "S"},
+            ],
+        ),
+    ),
+    Case(
+        "PM-STACK-001",
+        "aws-gsi-missing",
+        setting(
+            "table-fp-events",
+            "globalSecondaryIndexes",
+            [
+                {
+                    "name": "by-rule",
+                    "keySchemas": [
+                        {"attributeName": "ruleid", "keyType": "HASH"},
+                        {"attributeName": "ts", "keyType": "RANGE"},
+                    ],
+                }
+            ],
+        ),
+    ),
+    Case(
+        "PM-STACK-001",
+        "aws-range-key-missing",
+        setting("table-calibration-store", "rangeKey", None),
+    ),
+    Case(
+        "PM-STACK-001",
+        "aws-backend-url-other-prefix",
+        setting("phase-mirror", "backendUrl", "aws://?region=us-east-1&prefix=pm-other"),
+    ),
+    Case("PM-STACK-001", "aws-no-backend-url", setting("phase-mirror", "backendUrl", None)),
+    Case(
+        "PM-STACK-001",
+        "gcp-backend-url-default-database",
+        setting("phase-mirror", "backendUrl", "gcp://pm-test?prefix=pm-test&location=us-central1"),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-STACK-001",
+        "gcp-index-in-other-database",
+        setting("index-fp-events-ruleid-ts-ASCENDING", "database", "(default)"),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-STACK-001",
+        "gcp-index-hash-descending",
+        setting("index-consent-orgid-sk-DESCENDING", "fields.0.order", "DESCENDING"),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-STACK-004",
+        "aws-alarm-not-in-composite",
+        setting("system-health", "alarmRule", 'ALARM("other")'),
+    ),
+    Case(
+        "PM-STACK-004",
+        "gcp-policy-not-in-system-health",
+        setting(
+            "alert-system-health",
+            "conditions",
+            [
+                {"displayName": "a", "conditionThreshold": {"filter": "x"}},
+                {"displayName": "b", "conditionThreshold": {"filter": "y"}},
+            ],
+        ),
+        cloud="gcp",
+    ),
 ]
 
 PASSING = [
@@ -573,8 +965,8 @@ PASSING = [
     ),
     Case(
         "PM-GCP-010",
-        "resource-level-admin",
-        setting("service-bucket", "role", "roles/storage.admin"),
+        "narrow-role-on-a-resource",
+        setting("service-bucket", "role", "roles/storage.objectViewer"),
         cloud="gcp",
     ),
     Case("PM-STACK-001", "extra-table", setting("table-fp-events", "tags.Extra", "x")),
@@ -590,6 +982,235 @@ PASSING = [
         option("key-ring", "protect", False),
         cloud="gcp",
         stack="production",
+    ),
+    Case("PM-AWS-005", "thirty-days", setting("key", "rotationPeriodInDays", 30)),
+    Case(
+        "PM-AWS-008",
+        "log-target-with-sse-s3",
+        setting("log-bucket-encryption", "rules.0.bucketKeyEnabled", False),
+    ),
+    Case(
+        "PM-AWS-013",
+        "staging-may-use-patterns",
+        setting("deploy-role", "assumeRolePolicy", github_trust([f"repo:{REPO}:*"])),
+    ),
+    Case(
+        "PM-AWS-016",
+        "log-target-ids-unknown",
+        both(
+            setting("bucket-logging", "bucket", "<unknown>"),
+            setting("bucket-logging", "targetBucket", "<unknown>"),
+        ),
+    ),
+    Case(
+        "PM-AWS-017",
+        "ownership-unknown-at-preview",
+        setting("bucket-ownership", "rule.objectOwnership", "<unknown>"),
+    ),
+    Case(
+        "PM-AWS-018",
+        "service-principal-allow",
+        setting(
+            "log-bucket-tls-only",
+            "policy",
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": "arn:aws:s3:::pm-test-access-logs/*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}},
+                }
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-019",
+        "inline-v1-rule",
+        both(
+            option("bucket-lifecycle", "type", "x:y:Z"),
+            setting(
+                "bucket",
+                "lifecycleRules",
+                [{"enabled": True, "abortIncompleteMultipartUploadDays": 7}],
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-020",
+        "root-may-hold-everything",
+        setting(
+            "key",
+            "policy",
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-021",
+        "cross-account-with-source-arn",
+        setting(
+            "alarms-policy",
+            "policy",
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                    "Action": "sns:Publish",
+                    "Resource": "arn:aws:sns:us-east-1:111122223333:pm-test-alarms",
+                    "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::x"}},
+                }
+            ),
+        ),
+    ),
+    Case(
+        "PM-AWS-022",
+        "pass-one-role-bounded-management",
+        setting(
+            "data-access",
+            "policy",
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "Action": "iam:PassRole",
+                    "Resource": "arn:aws:iam::1:role/app",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": "iam:CreateRole",
+                    "Resource": "arn:aws:iam::1:role/app-x",
+                    "Condition": {
+                        "StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::1:policy/b"}
+                    },
+                },
+            ),
+        ),
+    ),
+    Case("PM-AWS-023", "service-trust", setting("service-role", "name", "pm-test-svc")),
+    Case(
+        "PM-AWS-024", "actions-unknown", setting("alarm-throttles", "alarmActions", ["<unknown>"])
+    ),
+    Case("PM-AWS-025", "roles-only", setting("service-role", "name", "pm-test-svc")),
+    Case(
+        "PM-GCP-009",
+        "production-ref-pin",
+        setting(
+            "github-provider",
+            "attributeCondition",
+            f"assertion.repository == '{REPO}' && assertion.ref == 'refs/heads/main'",
+        ),
+        cloud="gcp",
+        stack="production",
+    ),
+    Case(
+        "PM-GCP-011",
+        "bucket-logging-instead",
+        both(
+            setting("storage-data-access", "service", "bigquery.googleapis.com"),
+            setting("bucket", "logging", {"logBucket": "pm-test-logs"}),
+        ),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-012",
+        "abort-among-rules",
+        setting(
+            "bucket",
+            "lifecycleRules",
+            [
+                {"action": {"type": "Delete"}, "condition": {"age": 9}},
+                {"action": {"type": "AbortIncompleteMultipartUpload"}, "condition": {"age": 1}},
+            ],
+        ),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-013", "explicitly-enabled", setting("alert-secrets", "enabled", True), cloud="gcp"
+    ),
+    Case(
+        "PM-GCP-014",
+        "one-subject",
+        setting(
+            "deploy-workload-identity",
+            "member",
+            "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/subject/s",
+        ),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-015",
+        "google-default",
+        setting("key", "destroyScheduledDuration", None),
+        cloud="gcp",
+        stack="production",
+    ),
+    Case("PM-GCP-016", "no-keys", setting("bucket", "location", "EU"), cloud="gcp"),
+    Case(
+        "PM-GCP-017",
+        "dedicated-account",
+        setting(
+            "service-firestore",
+            "member",
+            "serviceAccount:pm-test-service@pm-test.iam.gserviceaccount.com",
+        ),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-018",
+        "key-unknown",
+        setting("firestore", "cmekConfig.kmsKeyName", "<unknown>"),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-GCP-019",
+        "staging-unprotected",
+        setting("secret-redaction-key", "deletionProtection", False),
+        cloud="gcp",
+    ),
+    Case(
+        "PM-STACK-001", "graph-without-outputs", option("phase-mirror", "type", "x:index:Outputs")
+    ),
+    Case(
+        "PM-STACK-001",
+        "gcp-bucket-named-in-url",
+        setting(
+            "phase-mirror",
+            "backendUrl",
+            "gcp://pm-test?prefix=pm-test&location=us-central1&database=pm-test&bucket=pm-test-baselines",
+        ),
+        cloud="gcp",
+    ),
+    Case("PM-STACK-004", "aws-unknown-rule", setting("system-health", "alarmRule", "<unknown>")),
+    Case(
+        "PM-STACK-004",
+        "gcp-conditions-in-another-order",
+        setting(
+            "alert-system-health",
+            "conditions",
+            [
+                {
+                    "displayName": "secrets",
+                    "conditionThreshold": {
+                        "filter": 'metric.type="logging.googleapis.com/user/secrets"',
+                        "thresholdValue": 0,
+                    },
+                },
+                {
+                    "displayName": "breaker",
+                    "conditionThreshold": {
+                        "filter": 'metric.type="logging.googleapis.com/user/breaker"',
+                        "thresholdValue": 0,
+                    },
+                },
+            ],
+        ),
+        cloud="gcp",
     ),
 ]
 

@@ -229,6 +229,28 @@ def service_trust_policy(*, service_principal: str, account_id: str | None) -> D
     return {"Version": VERSION, "Statement": [statement]}
 
 
+def access_log_bucket_policy(
+    *, bucket_arn: str, source_bucket_arn: str, account_id: str
+) -> Document:
+    """The log bucket: TLS only, and S3 log delivery may write objects for this account's
+    source bucket only (the bucket-policy method BucketOwnerEnforced requires)."""
+    document = tls_only_bucket_policy(bucket_arn=bucket_arn)
+    document["Statement"].append(
+        {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        }
+    )
+    return document
+
+
 def tls_only_bucket_policy(*, bucket_arn: str) -> Document:
     return {
         "Version": VERSION,

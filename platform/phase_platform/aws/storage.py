@@ -137,12 +137,7 @@ def baselines_bucket(scope: AwsScope, key: aws.kms.Key) -> Baselines:
         opts=scope.data_opts(),
     )
     child = scope.opts(depends_on=[bucket])
-    aws.s3.BucketVersioning(
-        scope.child("bucket", spec.name, "versioning"),
-        bucket=bucket.id,
-        versioning_configuration={"status": "Enabled"},
-        opts=child,
-    )
+    public_access_block = _private(scope, spec.name, bucket)
     aws.s3.BucketServerSideEncryptionConfiguration(
         scope.child("bucket", spec.name, "encryption"),
         bucket=bucket.id,
@@ -156,21 +151,6 @@ def baselines_bucket(scope: AwsScope, key: aws.kms.Key) -> Baselines:
                 "bucket_key_enabled": True,
             }
         ],
-        opts=child,
-    )
-    public_access_block = aws.s3.BucketPublicAccessBlock(
-        scope.child("bucket", spec.name, "public-access-block"),
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=child,
-    )
-    aws.s3.BucketOwnershipControls(
-        scope.child("bucket", spec.name, "ownership"),
-        bucket=bucket.id,
-        rule={"object_ownership": "BucketOwnerEnforced"},
         opts=child,
     )
     aws.s3.BucketPolicy(
@@ -196,4 +176,94 @@ def baselines_bucket(scope: AwsScope, key: aws.kms.Key) -> Baselines:
         ],
         opts=child,
     )
+    access_logs(scope, bucket)
     return Baselines(bucket, public_access_block)
+
+
+def _private(scope: AwsScope, part: str, bucket: aws.s3.Bucket) -> aws.s3.BucketPublicAccessBlock:
+    """What every bucket of the stack has: versioning, all four public access blocks and
+    BucketOwnerEnforced (no ACLs)."""
+    child = scope.opts(depends_on=[bucket])
+    aws.s3.BucketVersioning(
+        scope.child("bucket", part, "versioning"),
+        bucket=bucket.id,
+        versioning_configuration={"status": "Enabled"},
+        opts=child,
+    )
+    block = aws.s3.BucketPublicAccessBlock(
+        scope.child("bucket", part, "public-access-block"),
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    aws.s3.BucketOwnershipControls(
+        scope.child("bucket", part, "ownership"),
+        bucket=bucket.id,
+        rule={"object_ownership": "BucketOwnerEnforced"},
+        opts=child,
+    )
+    return block
+
+
+#: Server access logs are kept this long (then expire with their noncurrent versions).
+ACCESS_LOG_DAYS = 365
+
+
+def access_logs(scope: AwsScope, source: aws.s3.Bucket) -> aws.s3.Bucket:
+    """A log bucket receiving the baselines bucket's server access logs (CKV_AWS_18). S3 log
+    delivery supports only SSE-S3 on the target, so this bucket holds logs and nothing else;
+    log delivery writes through a bucket policy for this account's source bucket only."""
+    name = f"{scope.prefix}-access-logs"
+    logs = aws.s3.Bucket(
+        scope.child("bucket", "access-logs"),
+        bucket=name,
+        force_destroy=False,
+        tags={"Bucket": "access-logs"},
+        opts=scope.data_opts(),
+    )
+    child = scope.opts(depends_on=[logs])
+    block = _private(scope, "access-logs", logs)
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        scope.child("bucket", "access-logs", "encryption"),
+        bucket=logs.id,
+        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+        opts=child,
+    )
+    aws.s3.BucketPolicy(
+        scope.child("bucket", "access-logs", "policy"),
+        bucket=logs.id,
+        policy=policy_json(
+            documents.access_log_bucket_policy,
+            bucket_arn=logs.arn,
+            # From the name, not `source.arn`: the policy then depends on the log bucket only.
+            source_bucket_arn=f"arn:{scope.partition}:s3:::{aws_stack(scope.prefix).bucket.name}",
+            account_id=scope.account_id,
+        ),
+        opts=scope.opts(depends_on=[block]),
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        scope.child("bucket", "access-logs", "lifecycle"),
+        bucket=logs.id,
+        rules=[
+            {
+                "id": "expire-access-logs",
+                "status": "Enabled",
+                "filter": {"prefix": ""},
+                "expiration": {"days": ACCESS_LOG_DAYS},
+                "noncurrent_version_expiration": {"noncurrent_days": 30},
+                "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+            }
+        ],
+        opts=child,
+    )
+    aws.s3.BucketLogging(
+        scope.child("bucket", "baselines", "logging"),
+        bucket=source.id,
+        target_bucket=logs.id,
+        target_prefix="baselines/",
+        opts=scope.opts(depends_on=[source, logs]),
+    )
+    return logs

@@ -214,7 +214,7 @@ def baselines_bucket(
     scope: GcpScope, key: gcp.kms.CryptoKey, *, after: Sequence[pulumi.Resource]
 ) -> gcp.storage.Bucket:
     spec, record = BASELINES_BUCKET, gcp_stack(scope.prefix).bucket
-    return gcp.storage.Bucket(
+    bucket = gcp.storage.Bucket(
         scope.child("bucket", spec.name),
         project=scope.project,
         name=record.name,
@@ -239,3 +239,13 @@ def baselines_bucket(
         labels={"stack": scope.prefix, "bucket": spec.name},
         opts=scope.data_opts(depends_on=after),
     )
+    # Who read or wrote which object (CKV_GCP_62's intent): Data Access audit logs for Cloud
+    # Storage. IAMAuditConfig is authoritative for the service in the project.
+    gcp.projects.IAMAuditConfig(
+        scope.child("audit", "storage"),
+        project=scope.project,
+        service="storage.googleapis.com",
+        audit_log_configs=[{"log_type": "DATA_READ"}, {"log_type": "DATA_WRITE"}],
+        opts=scope.opts(),
+    )
+    return bucket

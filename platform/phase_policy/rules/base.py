@@ -50,6 +50,12 @@ class RuleMeta:
     checkov: tuple[str, ...] = ()
     trivy: tuple[str, ...] = ()
     production_only: bool = False
+    #: Pulumi AWSGuard policy names that check the same thing.
+    awsguard: tuple[str, ...] = ()
+    #: The rule of the other cloud (or the any-cloud stack rule) that checks the same promise.
+    twin: str | None = None
+    #: Why a cloud-specific rule has no twin (required when `twin` is None).
+    one_cloud_reason: str | None = None
 
     @property
     def url(self) -> str:
@@ -57,7 +63,7 @@ class RuleMeta:
 
     @property
     def equivalents(self) -> tuple[str, ...]:
-        return (*self.checkov, *self.trivy)
+        return (*self.checkov, *self.trivy, *self.awsguard)
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,10 @@ def resource_rule(
     enforcement: EnforcementLevel = MANDATORY,
     checkov: Sequence[str] = (),
     trivy: Sequence[str] = (),
+    awsguard: Sequence[str] = (),
     production_only: bool = False,
+    twin: str | None = None,
+    one_cloud_reason: str | None = None,
 ) -> Callable[[ResourceCheck], Rule]:
     """Turn `check(args, report)` into a rule applying to resources of `types` only."""
     meta = RuleMeta(
@@ -123,6 +132,9 @@ def resource_rule(
         checkov=tuple(checkov),
         trivy=tuple(trivy),
         production_only=production_only,
+        awsguard=tuple(awsguard),
+        twin=twin,
+        one_cloud_reason=one_cloud_reason,
     )
     wanted = frozenset(types)
 
@@ -153,7 +165,10 @@ def stack_rule(
     enforcement: EnforcementLevel = MANDATORY,
     checkov: Sequence[str] = (),
     trivy: Sequence[str] = (),
+    awsguard: Sequence[str] = (),
     production_only: bool = False,
+    twin: str | None = None,
+    one_cloud_reason: str | None = None,
 ) -> Callable[[StackCheck], Rule]:
     """Turn `check(args, report)` into a stack rule; `report(message, urn)` names the resource."""
     meta = RuleMeta(
@@ -169,6 +184,9 @@ def stack_rule(
         checkov=tuple(checkov),
         trivy=tuple(trivy),
         production_only=production_only,
+        awsguard=tuple(awsguard),
+        twin=twin,
+        one_cloud_reason=one_cloud_reason,
     )
 
     def build(check: StackCheck) -> Rule:
