@@ -27,7 +27,13 @@ from .events import LambdaContext
 REPORT_FIELDS = ("salt_version", "scanned", "contributed", "already_counted", "skipped_revoked")
 
 
-@pytest.fixture(params=["local", pytest.param("aws", marks=pytest.mark.aws)])
+@pytest.fixture(
+    params=[
+        "local",
+        pytest.param("aws", marks=pytest.mark.aws),
+        pytest.param("gcp", marks=pytest.mark.gcp),
+    ]
+)
 def stocked(request: pytest.FixtureRequest) -> Iterator[Backend]:
     """A backend (system clock: the CLI in a subprocess reads it too) with 14 raw events from
     12 orgs over two rules, one org revoked."""
