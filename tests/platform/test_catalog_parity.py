@@ -125,8 +125,9 @@ def test_secrets_use_the_catalog_names(run: ProgramRun) -> None:
 def test_bucket_and_key_use_the_catalog_names(run: ProgramRun) -> None:
     prefix = _prefix(run)
     if run.cloud == "aws":
-        (bucket,) = run.of_type("aws:s3/bucket:Bucket")
-        assert bucket.inputs["bucket"] == BASELINES_BUCKET.physical_name(prefix)
+        names = {b.inputs["bucket"] for b in run.of_type("aws:s3/bucket:Bucket")}
+        # The baselines bucket, and the log bucket receiving its server access logs.
+        assert names == {BASELINES_BUCKET.physical_name(prefix), f"{prefix}-access-logs"}
         (alias,) = run.of_type("aws:kms/alias:Alias")
         assert alias.inputs["name"] == key_alias(prefix) == run.outputs["keyAlias"]
     else:

@@ -92,7 +92,11 @@ def test_aws_secrets_are_secure_strings_with_random_values_rotation_keeps(
 
 def test_aws_bucket_is_private_versioned_encrypted_tls_only(aws_run: ProgramRun) -> None:
     (key,) = aws_run.of_type("aws:kms/key:Key")
-    (bucket,) = aws_run.of_type("aws:s3/bucket:Bucket")
+    (bucket,) = [
+        b
+        for b in aws_run.of_type("aws:s3/bucket:Bucket")
+        if b.inputs["bucket"].endswith(f"-{BASELINES_BUCKET.name}")
+    ]
     name = bucket.inputs["bucket"]
 
     def one(type_: str) -> dict[str, Any]:
@@ -453,3 +457,29 @@ def test_gcp_data_resources_are_protected_in_production_only(gcp_run: ProgramRun
             assert resource.protect is _production(gcp_run), resource.name
         else:
             assert resource.protect is False, resource.name
+
+
+def test_aws_baselines_bucket_logs_to_a_private_log_bucket(aws_run: ProgramRun) -> None:
+    """Server access logs (CKV_AWS_18) go to a log bucket that only S3 log delivery for this
+    account's baselines bucket may write to; S3 log delivery supports SSE-S3 only there."""
+    buckets = {b.inputs["bucket"]: b for b in aws_run.of_type("aws:s3/bucket:Bucket")}
+    (logging,) = aws_run.of_type("aws:s3/bucketLogging:BucketLogging")
+    source, target = logging.inputs["bucket"], logging.inputs["targetBucket"]
+    assert source.endswith(f"-{BASELINES_BUCKET.name}") and target.endswith("-access-logs")
+    assert set(buckets) == {source, target}
+
+    def one(type_: str) -> dict[str, Any]:
+        (found,) = [r for r in aws_run.of_type(type_) if r.inputs["bucket"] == target]
+        return found.inputs
+
+    (rule,) = one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    assert one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")["rule"] == {
+        "objectOwnership": "BucketOwnerEnforced"
+    }
+    deny, delivery = statements(json.loads(one("aws:s3/bucketPolicy:BucketPolicy")["policy"]))
+    assert deny["Effect"] == "Deny"
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Condition"]["ArnLike"] == {"aws:SourceArn": buckets[source].outputs["arn"]}
