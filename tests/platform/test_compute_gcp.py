@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from phase_platform.config import CLOUD_RUN_INGRESS, ConfigError
-from phase_platform.testing import MOCK_IMAGE, ProgramRun, RegisteredResource
+from phase_platform.config import CLOUD_RUN_INGRESS, ConfigError, parse_config
+from phase_platform.gcp.image import main as image_main
+from phase_platform.gcp.image import raw_config, repository
+from phase_platform.testing import MOCK_IMAGE, REPO_ROOT, ProgramRun, RegisteredResource
 
 from adapters.catalog import SECRETS, WORKLOADS, AlarmKind, Workload
 from adapters.config import ENV_BACKEND
@@ -317,3 +319,22 @@ def test_the_system_health_policy_covers_the_compute(gcp_run: ProgramRun) -> Non
     )
     filters = {c["conditionThreshold"]["filter"] for c in health.inputs["conditions"]}
     assert {p.condition.filter for p in stack.policies} == filters
+
+
+def test_the_workflow_pushes_where_the_program_creates_the_repository(
+    gcp_run: ProgramRun,
+) -> None:
+    config = parse_config(raw_config(gcp_run.stack))
+    assert repository(config) == gcp_run.outputs["imageRepository"]
+    stack_file = REPO_ROOT / f"Pulumi.{gcp_run.stack}.yaml"
+    scratch = f"pin-test-{gcp_run.stack}"
+    copy = REPO_ROOT / f"Pulumi.{scratch}.yaml"
+    copy.write_text(stack_file.read_text())
+    try:
+        digest = "sha256:" + "c" * 64
+        assert image_main(["pin", scratch, digest]) == 0
+        assert raw_config(scratch)["image"] == f"{repository(config)}/phase-mirror@{digest}"
+        assert image_main(["pin", scratch, "latest"]) == 78  # refused, file unchanged
+        assert raw_config(scratch)["image"].endswith(digest)
+    finally:
+        copy.unlink()
