@@ -355,19 +355,27 @@ WORKLOADS: dict[Workload, WorkloadSpec] = {
                 Store.RAW_EVENTS,
                 Store.API_KEYS,
             ),
-            secrets=(Secret.ANONYMIZER_SALT, Secret.REDACTION_KEY),
+            # Ingest pseudonymizes org ids with the salt; nothing the API serves reads the
+            # redaction key (the oracle's reports are signed by the CLI, not the API).
+            secrets=(Secret.ANONYMIZER_SALT,),
         ),
         WorkloadSpec(
             Workload.ANONYMIZER,
             "The daily anonymizer: raw consented events to k-anonymous aggregates (idempotent).",
             timeout_seconds=900,
             memory_mb=512,
-            stores=(Store.RAW_EVENTS, Store.CALIBRATION),
+            # Reads raw events, checks each org's consent (revoked orgs are skipped), adds to
+            # the aggregates (service/calibration/aggregate.py).
+            stores=(Store.RAW_EVENTS, Store.CONSENT, Store.CALIBRATION),
             secrets=(Secret.ANONYMIZER_SALT,),
             schedule="17 3 * * *",
         ),
     )
 }
+
+#: What a scheduler sends the scheduled anonymizer (`service.runtime.jobs` accepts exactly this,
+#: or an empty manual event); the cloud specs put it in the schedule.
+SCHEDULE_INPUT: dict[str, str] = {"job": "anonymize", "source": "phase-mirror.schedule"}
 
 #: Days the compute's logs are kept.
 LOG_RETENTION_DAYS = 90

@@ -22,7 +22,8 @@ manylinux2014 aarch64 wheels. The development machines are x86_64, so the comple
 builds the same zip for x86_64 (same code path, same file list but for the native libraries)
 and imports it in a clean interpreter; `--architecture x86_64` is also a valid deploy choice.
 
-The Pulumi components read the constants below; never repeat them elsewhere.
+The runtime, architecture and handlers are the AWS spec's (`adapters.aws.spec`, which the Pulumi
+program renders into the functions); this module builds for them and never repeats them.
 """
 
 from __future__ import annotations
@@ -40,12 +41,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from adapters.aws.spec import LAMBDA_ARCHITECTURE, LAMBDA_HANDLERS, LAMBDA_RUNTIME
+from adapters.catalog import Workload
 from deploy.lock import ROOT, LockError, pip_platform_args, progress, run_pip, select
 
-ARCHITECTURE = "arm64"  # Lambda's name; pip's platform is aarch64 (PIP_PLATFORM below)
-RUNTIME = "python3.11"
-HANDLER = "service.runtime.lambda_http.handler"
-ANONYMIZER_HANDLER = "service.runtime.jobs.anonymize_handler"
+ARCHITECTURE = LAMBDA_ARCHITECTURE  # Lambda's name; pip's platform is aarch64 (ARCHITECTURES)
+RUNTIME = LAMBDA_RUNTIME
+HANDLER = LAMBDA_HANDLERS[Workload.API]
+ANONYMIZER_HANDLER = LAMBDA_HANDLERS[Workload.ANONYMIZER]
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}  # Lambda name -> lock/pip platform
 LOCK_TARGET = "lambda"
 PACKAGES = ("adapters", "service")  # the project's code in the zip

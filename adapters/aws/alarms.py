@@ -4,6 +4,10 @@ subscription: bootstrap knows no address). Existing ones are kept.
 
 moto (5.x) has no composite alarms: `PutCompositeAlarm` fails with a server error there, so on
 an endpoint override the composite is reported as skipped instead of failing the bootstrap.
+
+The API's alarms watch the HTTP API by id, which only exists once `pulumi up` created the API:
+bootstrap looks it up by name (`api_ids`). On an emulator without that API the alarms are
+skipped (not reported); against AWS itself a missing API fails the step.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..operations import Check
-from .cloudwatch import describe_alarms
+from .cloudwatch import api_ids, describe_alarms, unresolved_api
 from .errors import Resource, mapped
 from .provision import TAGS
 from .session import AwsTarget, Clients
-from .spec import CompositeAlarm, MetricAlarm, aws_stack
+from .spec import ApiIdOf, CompositeAlarm, MetricAlarm, aws_stack
 
 MOTO_COMPOSITES = (
     "moto (5.x) does not implement composite alarms: PutCompositeAlarm fails with a server "
@@ -26,8 +30,9 @@ MOTO_COMPOSITES = (
 
 
 def metric_alarm_request(alarm: MetricAlarm, actions: list[str]) -> dict[str, Any]:
-    """The `PutMetricAlarm` request for a spec record (the Pulumi program renders the same
-    record into `aws.cloudwatch.MetricAlarm`)."""
+    """The `PutMetricAlarm` request for a spec record, late-bound dimensions resolved
+    (`alarm.bound(...)`); the Pulumi program renders the same record into
+    `aws.cloudwatch.MetricAlarm`."""
     request: dict[str, Any] = {
         "AlarmName": alarm.name,
         "AlarmDescription": alarm.description,
@@ -53,10 +58,13 @@ def metric_alarm_request(alarm: MetricAlarm, actions: list[str]) -> dict[str, An
         request |= {
             "Namespace": alarm.namespace,
             "MetricName": alarm.metric_name,
-            "Dimensions": [{"Name": k, "Value": v} for k, v in alarm.dimensions.items()],
-            "Statistic": alarm.statistic,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in alarm.concrete_dimensions().items()],
             "Period": alarm.period_seconds,
         }
+        if alarm.extended_statistic is not None:
+            request["ExtendedStatistic"] = alarm.extended_statistic
+        else:
+            request["Statistic"] = alarm.statistic
     return request
 
 
@@ -74,8 +82,9 @@ class AlarmProvisioner:
             self._target,
             [a.name for a in stack.alarms] + [stack.system_health.name],
         )
+        ids = api_ids(self._clients, self._target, stack.alarms)
         steps = [topic_step]
-        steps += [self._put_alarm(a, topic_arn, a.name in existing) for a in stack.alarms]
+        steps += [self._put_alarm(a, topic_arn, a.name in existing, ids) for a in stack.alarms]
         health = stack.system_health
         steps.append(self._put_composite(health, topic_arn, health.name in existing))
         return steps
@@ -101,13 +110,17 @@ class AlarmProvisioner:
         detail = f"created {arn} (KMS-encrypted; subscribe an address)"
         return Check.passed(f"topic {name}", detail), arn
 
-    def _put_alarm(self, alarm: MetricAlarm, topic_arn: str, exists: bool) -> Check:
+    def _put_alarm(
+        self, alarm: MetricAlarm, topic_arn: str, exists: bool, ids: dict[ApiIdOf, str]
+    ) -> Check:
         name = f"alarm {alarm.name}"
         if exists:
             return Check.passed(name, "kept existing alarm")
+        if missing := unresolved_api(self._target, name, alarm, ids, "create"):
+            return missing
         with mapped(self._target, Resource("CloudWatch alarm", alarm.name, "alarms")):
             self._clients.generic("cloudwatch").put_metric_alarm(
-                **metric_alarm_request(alarm, [topic_arn])
+                **metric_alarm_request(alarm.bound(ids), [topic_arn])
             )
         return Check.passed(name, "created")
 

@@ -7,7 +7,8 @@ not in ALARM; the system-health composite must fire when any one of them does. `
 runs a drill (adapters/aws/drill.py).
 
 moto has no composite alarms (see alarms.py): on an endpoint override a missing composite is
-NOT_REPORTED, never a pass; against AWS itself it is a failure.
+NOT_REPORTED, never a pass; against AWS itself it is a failure. The same holds for the API's
+alarms when no HTTP API of the stack's name exists to resolve their `ApiId` with.
 """
 
 from __future__ import annotations
@@ -20,11 +21,20 @@ from botocore.exceptions import ClientError
 from ..operations import Check
 from .alarm_rules import RuleSyntaxError, evaluate_rule
 from .alarms import MOTO_COMPOSITES
-from .cloudwatch import ALARM_FIX, actions, describe_alarms, firing, silence, utc
+from .cloudwatch import (
+    ALARM_FIX,
+    actions,
+    api_ids,
+    describe_alarms,
+    firing,
+    silence,
+    unresolved_api,
+    utc,
+)
 from .drill import AlarmDrill
 from .errors import BOOTSTRAP_HINT, Resource, error_code, mapped
 from .session import AwsTarget, Clients
-from .spec import CompositeAlarm, DynamoTable, MetricAlarm, aws_stack
+from .spec import CompositeAlarm, DynamoTable, MetricAlarm, aws_stack, watched_metric
 
 
 class AwsVerifier:
@@ -87,13 +97,24 @@ class AwsVerifier:
         found = describe_alarms(
             self._clients, self._target, [alarm.name for alarm in expected] + [health.name]
         )
-        checks = [self.alarm_check(alarm, found.get(alarm.name)) for alarm in expected]
+        ids = api_ids(self._clients, self._target, expected)
+        checks = []
+        comparable = []
+        for alarm in expected:
+            unresolved = unresolved_api(self._target, f"alarm {alarm.name}", alarm, ids, "compare")
+            if unresolved is not None:
+                checks.append(unresolved)
+                continue
+            comparable.append(alarm.bound(ids))
+            checks.append(self.alarm_check(comparable[-1], found.get(alarm.name)))
         checks.append(self.composite_check(health, found.get(health.name), expected))
         if simulate:
-            checks.extend(self._drill.run(expected, health, found, timeout))
+            # An alarm the endpoint cannot have (no API to watch) does not block the drill.
+            checks.extend(self._drill.run(tuple(comparable), health, found, timeout))
         return checks
 
     def alarm_check(self, alarm: MetricAlarm, described: dict[str, Any] | None) -> Check:
+        """The verdict on one alarm; `alarm` has its late-bound dimensions resolved."""
         name = f"alarm {alarm.name}"
         if described is None:
             return Check.failed(name, f"missing in {self._target.where()}", ALARM_FIX)
@@ -163,22 +184,38 @@ class AwsVerifier:
 
 
 def drift(alarm: MetricAlarm, described: Mapping[str, Any]) -> list[str]:
-    """How a described alarm differs from its spec record."""
+    """How a described alarm differs from its spec record (late-bound dimensions resolved):
+    every field `metric_alarm_request` sends is compared."""
     problems = []
+    metrics = described.get("Metrics") or [{}]
     if alarm.expression is not None:
         expressions = [m.get("Expression") for m in described.get("Metrics", [])]
         if alarm.expression not in expressions:
             problems.append(f"does not evaluate {alarm.expression!r}")
+        period = metrics[0].get("Period")
     else:
         dimensions = {d["Name"]: d["Value"] for d in described.get("Dimensions", [])}
-        watched = (
-            f"{described.get('Namespace')}/{described.get('MetricName')} on "
-            f"{dimensions.get('TableName')}"
+        watched = watched_metric(
+            described.get("Namespace"), described.get("MetricName"), dimensions
         )
         if watched != alarm.watches:
             problems.append(f"watches {watched}, the catalog says {alarm.watches}")
+        statistic = described.get("ExtendedStatistic") or described.get("Statistic")
+        expected = alarm.extended_statistic or alarm.statistic
+        if statistic != expected:
+            problems.append(f"statistic {statistic}, the catalog says {expected}")
+        period = described.get("Period")
+    if period != alarm.period_seconds:
+        problems.append(f"period {period} s, the catalog says {alarm.period_seconds} s")
     if float(described.get("Threshold", -1)) != alarm.threshold:
         problems.append(
             f"threshold {described.get('Threshold')}, the catalog says {alarm.threshold:g}"
         )
+    for field, value in (
+        ("ComparisonOperator", alarm.comparison),
+        ("EvaluationPeriods", alarm.evaluation_periods),
+        ("TreatMissingData", alarm.treat_missing_data),
+    ):
+        if described.get(field) != value:
+            problems.append(f"{field} {described.get(field)}, the catalog says {value}")
     return problems

@@ -101,6 +101,41 @@ SCHEMA: tuple[Setting, ...] = (
         "empty, or arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com",
     ),
     Setting(
+        "lambdaPackage",
+        "string",
+        "AWS Lambda zip of both functions (built by ./dev package), relative to the project directory.",
+        "dist/phase-mirror-lambda.zip",
+        "a path ending in .zip",
+    ),
+    Setting(
+        "apiReservedConcurrency",
+        "integer",
+        "Concurrent executions reserved for (and capping) the AWS API function.",
+        10,
+        "an integer from 1 to 1000",
+    ),
+    Setting(
+        "anonymizerReservedConcurrency",
+        "integer",
+        "Concurrent executions reserved for the AWS anonymizer function (1: runs never overlap).",
+        1,
+        "an integer from 1 to 10",
+    ),
+    Setting(
+        "apiThrottleRateLimit",
+        "integer",
+        "Steady requests per second the AWS HTTP API accepts (default route throttling).",
+        50,
+        "an integer from 1 to 10000",
+    ),
+    Setting(
+        "apiThrottleBurstLimit",
+        "integer",
+        "Requests the AWS HTTP API accepts in a burst above the rate limit (>= the rate limit).",
+        100,
+        "an integer from 1 to 5000, >= apiThrottleRateLimit",
+    ),
+    Setting(
         "gcpProject",
         "string",
         "GCP project id (required when cloud is gcp).",
@@ -218,6 +253,11 @@ class PlatformConfig:
     aws_region: str
     aws_service_principal: str
     aws_github_oidc_provider_arn: str
+    lambda_package: str
+    api_reserved_concurrency: int
+    anonymizer_reserved_concurrency: int
+    api_throttle_rate_limit: int
+    api_throttle_burst_limit: int
     gcp_project: str
     gcp_location: str
     image: str
@@ -324,6 +364,13 @@ def parse_config(raw: Mapping[str, str | None]) -> PlatformConfig:
     max_instances = integer("cloudRunMaxInstances", 1, 1000)
     if max_instances < min_instances:
         bad("cloudRunMaxInstances", max_instances, f" (cloudRunMinInstances is {min_instances})")
+    lambda_package = text("lambdaPackage")
+    if not lambda_package.endswith(".zip"):
+        bad("lambdaPackage", lambda_package)
+    rate = integer("apiThrottleRateLimit", 1, 10000)
+    burst = integer("apiThrottleBurstLimit", 1, 5000)
+    if burst < rate:
+        bad("apiThrottleBurstLimit", burst, f" (apiThrottleRateLimit is {rate})")
     daily = integer("backupDailyRetentionDays", 1, 36500)
     weekly = integer("backupWeeklyRetentionDays", 1, 36500)
     monthly = integer("backupMonthlyRetentionDays", 1, 36500)
@@ -338,6 +385,11 @@ def parse_config(raw: Mapping[str, str | None]) -> PlatformConfig:
         aws_region=matching("awsRegion", _AWS_REGION),
         aws_service_principal=choice("awsServicePrincipal", AWS_SERVICE_PRINCIPALS),
         aws_github_oidc_provider_arn=matching("awsGithubOidcProviderArn", _OIDC_ARN, optional=True),
+        lambda_package=lambda_package,
+        api_reserved_concurrency=integer("apiReservedConcurrency", 1, 1000),
+        anonymizer_reserved_concurrency=integer("anonymizerReservedConcurrency", 1, 10),
+        api_throttle_rate_limit=rate,
+        api_throttle_burst_limit=burst,
         gcp_project=gcp_project,
         gcp_location=matching("gcpLocation", _GCP_REGION),
         image=image,

@@ -87,6 +87,29 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 {"arn": self._arn("backup", f"backup-vault:{i['name']}", sep=":")},
             ),
             "aws:backup/plan:Plan": self._aws_backup_plan,
+            "aws:cloudwatch/logGroup:LogGroup": lambda n, i: (
+                i["name"],
+                {"arn": self._arn("logs", f"log-group:{i['name']}", sep=":")},
+            ),
+            "aws:lambda/function:Function": self._aws_function,
+            "aws:apigatewayv2/api:Api": self._aws_http_api,
+            "aws:apigatewayv2/stage:Stage": self._aws_stage,
+            "aws:sqs/queue:Queue": lambda n, i: (
+                f"https://sqs.{self.aws_region}.amazonaws.com/{self.aws_account_id}/{i['name']}",
+                {
+                    "arn": self._arn("sqs", i["name"], sep=":"),
+                    "url": f"https://sqs.{self.aws_region}.amazonaws.com/"
+                    f"{self.aws_account_id}/{i['name']}",
+                },
+            ),
+            "aws:scheduler/scheduleGroup:ScheduleGroup": lambda n, i: (
+                i["name"],
+                {"arn": self._arn("scheduler", f"schedule-group/{i['name']}")},
+            ),
+            "aws:scheduler/schedule:Schedule": lambda n, i: (
+                f"{i['groupName']}/{i['name']}",
+                {"arn": self._arn("scheduler", f"schedule/{i['groupName']}/{i['name']}")},
+            ),
             "random:index/randomId:RandomId": self._random_id,
             "gcp:firestore/database:Database": lambda n, i: (
                 f"projects/{self._project(i)}/databases/{i['name']}",
@@ -219,6 +242,31 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def _aws_backup_plan(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
         plan_id = str(uuid.uuid5(_NAMESPACE, name))
         return plan_id, {"arn": self._arn("backup", f"backup-plan:{plan_id}"), "version": "1"}
+
+    def _aws_function(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        arn = self._arn("lambda", f"function:{inputs['name']}", sep=":")
+        invoke = (
+            f"arn:aws:apigateway:{self.aws_region}:lambda:path/2015-03-31/functions/{arn}"
+            "/invocations"
+        )
+        return inputs["name"], {"arn": arn, "invokeArn": invoke, "qualifiedArn": f"{arn}:$LATEST"}
+
+    def _aws_http_api(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        # API ids are 10 lowercase alphanumerics.
+        api_id = hashlib.sha256(name.encode()).hexdigest()[:10]
+        return api_id, {
+            "apiEndpoint": f"https://{api_id}.execute-api.{self.aws_region}.amazonaws.com",
+            "executionArn": self._arn("execute-api", api_id),
+            "arn": f"arn:aws:apigateway:{self.aws_region}::/apis/{api_id}",
+        }
+
+    def _aws_stage(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        api_id, stage = inputs["apiId"], inputs["name"]
+        path = "" if stage == "$default" else stage
+        return stage, {
+            "invokeUrl": f"https://{api_id}.execute-api.{self.aws_region}.amazonaws.com/{path}",
+            "executionArn": self._arn("execute-api", f"{api_id}/{stage}"),
+        }
 
     def _random_id(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
         raw = hashlib.sha256(name.encode()).digest()[: int(inputs["byteLength"])]

@@ -25,11 +25,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.catalog import SCHEDULE_INPUT
 from adapters.errors import StoreError
 
-JOB = "anonymize"
-#: The `Input` of the EventBridge schedule (platform) that runs `anonymize_handler` daily.
-SCHEDULE_INPUT: dict[str, str] = {"job": JOB, "source": "phase-mirror.schedule"}
+#: The job this module runs; `SCHEDULE_INPUT` (the catalog's, which the platform puts in the
+#: EventBridge schedule) names it.
+JOB = SCHEDULE_INPUT["job"]
 
 _log = logging.getLogger("phase_mirror.jobs")
 

@@ -54,7 +54,9 @@ KEY_VIA_SERVICE_ACTIONS = [
     "kms:ReEncryptFrom",
     "kms:ReEncryptTo",
 ]
-KEY_VIA_SERVICES = ("dynamodb", "ssm", "s3", "sns", "backup")
+#: Lambda encrypts function environments, SQS the dead-letter queue and EventBridge Scheduler
+#: the schedule's input with the stack key, each on behalf of the account principal using it.
+KEY_VIA_SERVICES = ("dynamodb", "ssm", "s3", "sns", "backup", "lambda", "sqs", "scheduler")
 #: Envelope encryption by the service (adapters/aws/keys.py) and reading SecureStrings.
 #: GetKeyRotationStatus lets `phase-mirror doctor` verify rotation under the service role.
 SERVICE_KEY_ACTIONS = [
@@ -81,6 +83,28 @@ TABLE_ACTIONS = [
     "dynamodb:UpdateItem",
 ]
 INDEX_ACTIONS = ["dynamodb:Query"]
+#: What a function's table driver calls (adapters/aws/table.py), nothing more.
+FUNCTION_TABLE_ACTIONS = [
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+]
+#: The secret driver reads a parameter's versions with GetParameterHistory (adapters/aws/
+#: secrets.py); the first version exists from `pulumi up` on, so functions never write one.
+FUNCTION_PARAMETER_ACTIONS = ["ssm:GetParameterHistory"]
+#: Envelope encryption (adapters/aws/keys.py): data keys and unwrapping them.
+FUNCTION_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+#: What CloudWatch Logs needs of the key to encrypt a log group: a service's use, without grants.
+LOGS_KEY_ACTIONS = [action for action in KEY_VIA_SERVICE_ACTIONS if action != "kms:CreateGrant"]
+#: The scheduler's role: invoke the job, dead-letter what it could not deliver (an encrypted
+#: queue: data keys from the stack key).
+SCHEDULER_INVOKE_ACTIONS = ["lambda:InvokeFunction"]
+DEAD_LETTER_ACTIONS = ["sqs:SendMessage"]
+QUEUE_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 PARAMETER_READ_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters"]
 PARAMETER_ROTATE_ACTIONS = [
     "ssm:LabelParameterVersion",
@@ -107,8 +131,15 @@ def key_policy(
     region: str,
     service_role_arn: str,
     deploy_role_arn: str,
+    function_role_arns: list[str],
+    log_group_names: list[str],
+    scheduler_role_arns: list[str],
+    schedule_arns: list[str],
 ) -> Document:
     root = f"arn:{partition}:iam::{account_id}:root"
+    log_groups = [
+        f"arn:{partition}:logs:{region}:{account_id}:log-group:{name}" for name in log_group_names
+    ]
     return {
         "Version": VERSION,
         "Statement": [
@@ -158,6 +189,37 @@ def key_policy(
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
+            {
+                # The functions call KMS themselves (envelope encryption), not through a service.
+                "Sid": "WorkloadFunctions",
+                "Effect": "Allow",
+                "Principal": {"AWS": function_role_arns},
+                "Action": FUNCTION_KEY_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                # CloudWatch Logs encrypts the compute's log groups, and only those.
+                "Sid": "CloudWatchLogsOfTheCompute",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": LOGS_KEY_ACTIONS,
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            },
+            {
+                # The schedule's input is encrypted with the key; its role decrypts it for
+                # exactly its schedule (the encryption context names the schedule).
+                "Sid": "SchedulerExecutionRoles",
+                "Effect": "Allow",
+                "Principal": {"AWS": scheduler_role_arns},
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:EncryptionContext:aws:scheduler:schedule-arn": schedule_arns
+                    }
+                },
+            },
         ],
     }
 
@@ -181,6 +243,41 @@ def data_access_policy(
             _allow("ReadSecrets", PARAMETER_READ_ACTIONS, parameter_arns),
             _allow("BaselinesBucket", BUCKET_ACTIONS, [bucket_arn]),
             _allow("BaselinesObjects", OBJECT_ACTIONS, [f"{bucket_arn}/*"]),
+        ],
+    }
+
+
+def function_policy(
+    *,
+    table_arns: list[str],
+    index_arns: list[str],
+    parameter_arns: list[str],
+    key_arns: list[str],
+    log_group_arn: str,
+) -> Document:
+    """One function's role: the tables, indexes and parameters its catalog workload lists, the
+    stack key if it encrypts, and its own log group. X-Ray writes come from AWS's managed
+    policy (they support no resource-level permission, so they cannot be scoped here)."""
+    statements = [
+        _allow("WorkloadTables", FUNCTION_TABLE_ACTIONS, table_arns),
+        _allow("WorkloadIndexes", INDEX_ACTIONS, index_arns),
+        _allow("ReadSecrets", FUNCTION_PARAMETER_ACTIONS, parameter_arns),
+        _allow("EnvelopeKey", FUNCTION_KEY_ACTIONS, key_arns),
+        # `:*`: the streams of this one log group (AWS's own basic execution policy shape).
+        _allow("OwnLogGroup", LOG_ACTIONS, [f"{log_group_arn}:*"]),
+    ]
+    # A statement naming no resource is invalid IAM: a workload without indexes gets none.
+    return {"Version": VERSION, "Statement": [st for st in statements if st["Resource"]]}
+
+
+def scheduler_policy(*, function_arn: str, queue_arn: str, key_arn: str) -> Document:
+    """The schedule's role: invoke its one function, dead-letter into its one queue."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _allow("InvokeJob", SCHEDULER_INVOKE_ACTIONS, [function_arn]),
+            _allow("DeadLetter", DEAD_LETTER_ACTIONS, [queue_arn]),
+            _allow("EncryptedQueue", QUEUE_KEY_ACTIONS, [key_arn]),
         ],
     }
 

@@ -1,14 +1,16 @@
 """AWS monitoring: the KMS-encrypted alarm topic and its e-mail subscription, every metric
-alarm of the stack's spec (throttles on every durable table, the catalog's service metrics),
-the composite "system health" alarm and a dashboard.
+alarm of the stack's spec (throttles on every durable table, the catalog's service metrics, the
+compute's API, function and job alarms), the composite "system health" alarm and a dashboard.
 
 The alarms are rendered from `adapters.aws.spec` records, the same records `phase-mirror
-bootstrap` sends to CloudWatch and `verify-alarms` compares AWS with.
+bootstrap` sends to CloudWatch and `verify-alarms` compares AWS with. A late-bound dimension
+(`ApiIdOf`: the HTTP API's id) is resolved here with the id of the API the stack creates.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ import pulumi_aws as aws
 from adapters.aws.spec import (
     DYNAMODB_NAMESPACE,
     DYNAMODB_THROTTLE_METRICS,
+    ApiIdOf,
     AwsStack,
     MetricAlarm,
     aws_stack,
@@ -35,8 +38,15 @@ class Monitoring:
     dashboard: aws.cloudwatch.Dashboard
 
 
+#: The created resources' ids for the records' late-bound dimensions.
+LateBound = Mapping[ApiIdOf, pulumi.Output[str]]
+
+
 def metric_alarm(
-    scope: AwsScope, alarm: MetricAlarm, actions: list[pulumi.Output[str]]
+    scope: AwsScope,
+    alarm: MetricAlarm,
+    actions: list[pulumi.Output[str]],
+    late: LateBound,
 ) -> aws.cloudwatch.MetricAlarm:
     """One spec record as a CloudWatch alarm (`metric_alarm_request` in adapters/aws/alarms.py
     renders the same record for bootstrap)."""
@@ -56,8 +66,12 @@ def metric_alarm(
         watched = {
             "namespace": alarm.namespace,
             "metric_name": alarm.metric_name,
-            "dimensions": alarm.dimensions,
+            "dimensions": {
+                name: late[value] if isinstance(value, ApiIdOf) else value
+                for name, value in alarm.dimensions.items()
+            },
             "statistic": alarm.statistic,
+            "extended_statistic": alarm.extended_statistic,
             "period": alarm.period_seconds,
         }
     return aws.cloudwatch.MetricAlarm(
@@ -75,7 +89,7 @@ def metric_alarm(
     )
 
 
-def monitoring(scope: AwsScope, *, key: aws.kms.Key) -> Monitoring:
+def monitoring(scope: AwsScope, *, key: aws.kms.Key, late: LateBound) -> Monitoring:
     stack = aws_stack(scope.prefix)
     topic = aws.sns.Topic(
         scope.child("alarms-topic"),
@@ -92,7 +106,7 @@ def monitoring(scope: AwsScope, *, key: aws.kms.Key) -> Monitoring:
         opts=scope.opts(),
     )
     actions = [topic.arn]
-    alarms = [metric_alarm(scope, alarm, actions) for alarm in stack.alarms]
+    alarms = [metric_alarm(scope, alarm, actions, late) for alarm in stack.alarms]
     health = stack.system_health
     system_health = aws.cloudwatch.CompositeAlarm(
         scope.child(health.key),

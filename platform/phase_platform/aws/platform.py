@@ -7,9 +7,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from adapters.catalog import Workload
+
 from ..config import PlatformConfig
 from ..naming import COMPONENT_TYPE_AWS, backend_url
-from . import backup, identity, monitoring, storage
+from . import backup, compute, identity, monitoring, storage
 from .scope import AwsScope
 
 
@@ -44,7 +46,13 @@ class AwsPlatform(pulumi.ComponentResource):
             partition=aws.get_partition(opts=invoke).partition,
         )
         roles = identity.roles(scope)
-        key = storage.stack_key(scope, service_role=roles.service, deploy_role=roles.deploy)
+        compute_roles = compute.roles(scope)
+        key = storage.stack_key(
+            scope,
+            service_role=roles.service,
+            deploy_role=roles.deploy,
+            compute_grants=compute.key_grants(scope, compute_roles),
+        )
         tables = storage.tables(scope, key.key)
         parameters = storage.secret_parameters(scope, key.key)
         baselines = storage.baselines_bucket(scope, key.key)
@@ -56,7 +64,10 @@ class AwsPlatform(pulumi.ComponentResource):
             parameters=parameters,
             bucket=baselines.bucket,
         )
-        watch = monitoring.monitoring(scope, key=key.key)
+        runs = compute.compute(
+            scope, compute_roles, key=key.key, tables=tables, parameters=parameters
+        )
+        watch = monitoring.monitoring(scope, key=key.key, late=runs.late_bound)
         kept = backup.backups(scope, key=key.key, tables=tables)
 
         self.outputs = {
@@ -82,5 +93,10 @@ class AwsPlatform(pulumi.ComponentResource):
             "githubOidcProviderArn": roles.oidc_provider_arn,
             "backupVaultName": kept.vault.name,
             "backupPlanName": kept.plan.name,
+            # The stage's invoke URL (`phase-mirror smoke --endpoint`).
+            "apiEndpoint": runs.stage.invoke_url,
+            "apiFunctionName": runs.functions[Workload.API].name,
+            "anonymizerFunctionName": runs.functions[Workload.ANONYMIZER].name,
+            "scheduleName": runs.schedules[Workload.ANONYMIZER].name,
         }
         self.register_outputs(self.outputs)

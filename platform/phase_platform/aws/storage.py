@@ -4,6 +4,7 @@ from the stack's spec records (`adapters.aws.spec`, which bootstrap and doctor r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -26,10 +27,16 @@ class StackKey:
 
 
 def stack_key(
-    scope: AwsScope, *, service_role: aws.iam.Role, deploy_role: aws.iam.Role
+    scope: AwsScope,
+    *,
+    service_role: aws.iam.Role,
+    deploy_role: aws.iam.Role,
+    compute_grants: Mapping[str, pulumi.Input[object]],
 ) -> StackKey:
-    """The customer-managed key encrypting tables, parameters, the bucket, the alarm topic
-    and backups, and wrapping the service's envelope data keys."""
+    """The customer-managed key encrypting tables, parameters, the bucket, the alarm topic,
+    backups and the compute (log groups, function environments, the dead-letter queue, the
+    schedule's input), and wrapping the service's envelope data keys. `compute_grants` are
+    the key policy's compute inputs (compute.key_grants)."""
     key = aws.kms.Key(
         scope.child("key"),
         description=f"Phase Mirror {scope.prefix}: tables, secrets, baselines, alarms, backups",
@@ -43,6 +50,7 @@ def stack_key(
             region=scope.region,
             service_role_arn=service_role.arn,
             deploy_role_arn=deploy_role.arn,
+            **compute_grants,
         ),
         opts=scope.data_opts(),
     )
