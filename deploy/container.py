@@ -37,14 +37,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.gcp.spec import HEALTH_PATH
 from deploy.lambda_build import DEV_DISTRIBUTIONS
 from deploy.lock import ROOT, LockError, normalize, progress
 from service.oracle.globs import glob_to_regex
 
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
-HEALTH_PATH = "/healthz"  # the Cloud Run startup probe and the Lambda Web Adapter readiness path
-CONTAINER_PORT = 8080  # the image's default $PORT (Cloud Run sets its own)
+# The Cloud Run startup probe / Lambda Web Adapter readiness path and the image's default $PORT
+# are declared once, in the GCP spec the Pulumi program reads.
 IMAGE_PLATFORM = "linux/amd64"  # Cloud Run runs amd64 images
 IMAGE_USER = "10001:10001"  # the image's non-root user (uid:gid)
 ENTRYPOINT = "/app/entrypoint.py"  # deploy/entrypoint.py inside the image

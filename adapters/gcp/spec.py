@@ -57,6 +57,10 @@ RUN_REVISION = "cloud_run_revision"
 RUN_JOB = "cloud_run_job"
 #: The image's name inside the stack's Artifact Registry repository.
 IMAGE_NAME = "phase-mirror"
+#: The image's default $PORT (Cloud Run sets its own) and the path its startup probe asks; the
+#: Dockerfile's entry point (deploy/container.py) reads the same values.
+CONTAINER_PORT = 8080
+HEALTH_PATH = "/healthz"
 #: The Cloud Scheduler job's identity (the workloads' are named after the workload).
 SCHEDULER_ROLE = "scheduler"
 #: Service account ids are 6-30 characters.

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.gcp.spec import CONTAINER_PORT, HEALTH_PATH
 from deploy import container
 from deploy.container import (
     DOCKERFILE,
     DOCKERIGNORE,
-    HEALTH_PATH,
     IgnoreRules,
     ImageCheckError,
     Instruction,
@@ -138,12 +138,12 @@ def test_only_root_needing_steps_are_skipped_by_image_check(
 def test_port_and_health_path(parsed: tuple[dict[str, str], list[Stage]]) -> None:
     final = parsed[1][-1]
     env = container.runtime_environment(final)
-    assert env["PORT"] == str(container.CONTAINER_PORT)
+    assert env["PORT"] == str(CONTAINER_PORT)
     assert env["PHASE_MIRROR_HOST"] == DEFAULT_HOST  # every interface, inside the container
     assert "*" not in env["FORWARDED_ALLOW_IPS"]
     assert "PHASE_MIRROR_BACKEND" not in env
     exposed = [i.args for i in final.instructions if i.keyword == "EXPOSE"]
-    assert exposed == [str(container.CONTAINER_PORT)]
+    assert exposed == [str(CONTAINER_PORT)]
     assert HEALTH_PATH == "/healthz"
 
 

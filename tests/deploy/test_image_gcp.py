@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from adapters.config import ENV_BACKEND
+from adapters.gcp.spec import HEALTH_PATH
 from deploy import container
-from deploy.container import DOCKERFILE, HEALTH_PATH, final_command, parse_dockerfile, stages
+from deploy.container import DOCKERFILE, final_command, parse_dockerfile, stages
 from tests.support.gcp_backend import GcpEmulators
 
 pytestmark = pytest.mark.gcp

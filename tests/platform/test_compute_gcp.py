@@ -15,8 +15,7 @@ from phase_platform.testing import MOCK_IMAGE, REPO_ROOT, ProgramRun, Registered
 
 from adapters.catalog import SECRETS, WORKLOADS, AlarmKind, Workload
 from adapters.config import ENV_BACKEND
-from adapters.gcp.spec import NOT_RENDERED, gcp_stack
-from deploy.container import CONTAINER_PORT, HEALTH_PATH
+from adapters.gcp.spec import CONTAINER_PORT, HEALTH_PATH, NOT_RENDERED, gcp_stack
 
 from .test_security import IAM_MEMBER_TYPES
 
@@ -338,3 +337,9 @@ def test_the_workflow_pushes_where_the_program_creates_the_repository(
         assert raw_config(scratch)["image"].endswith(digest)
     finally:
         copy.unlink()
+
+
+def test_the_startup_probe_asks_a_path_the_service_answers() -> None:
+    from service.api.routes.health import router
+
+    assert HEALTH_PATH in {getattr(route, "path", None) for route in router.routes}

@@ -18,8 +18,7 @@ import pulumi_gcp as gcp
 
 from adapters.catalog import Secret
 from adapters.config import ENV_BACKEND
-from adapters.gcp.spec import RunWorkload, gcp_stack
-from deploy.container import CONTAINER_PORT, HEALTH_PATH
+from adapters.gcp.spec import CONTAINER_PORT, HEALTH_PATH, RunWorkload, gcp_stack
 
 from ..config import CLOUD_RUN_INGRESS
 from ..naming import backend_url
