@@ -62,6 +62,15 @@ class GitHubContext:
         return _str(_get(self.data, "repository", "full_name"))
 
     @property
+    def repository_private(self) -> bool | None:
+        """`repository.private` (or `visibility`), None when the context does not say."""
+        private = _get(self.data, "repository", "private")
+        if isinstance(private, bool):
+            return private
+        visibility = _str(_get(self.data, "repository", "visibility"))
+        return None if visibility is None else visibility != "public"
+
+    @property
     def default_branch(self) -> str:
         named = _str(_get(self.data, "repository", "default_branch"))
         return named if named is not None else ASSUMED_DEFAULT_BRANCH

@@ -28,7 +28,8 @@ class RuleOutcome:
 
     findings: list[Finding]
     row: RuleRow
-    not_evaluated: NotEvaluated | None
+    #: Why the rule did not run, or which of its checks did not (the rule did).
+    not_evaluated: list[NotEvaluated]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def run_rules(ctx: RuleContext, rules: Iterable[Rule]) -> Evaluation:
     return Evaluation(
         findings=unique_fingerprints(findings),
         rows=[outcome.row for outcome in outcomes],
-        not_evaluated=[o.not_evaluated for o in outcomes if o.not_evaluated is not None],
+        not_evaluated=[item for outcome in outcomes for item in outcome.not_evaluated],
     )
 
 
@@ -66,7 +67,11 @@ def evaluate(rule: Rule, ctx: RuleContext) -> RuleOutcome:
         findings=len(emit.findings),
         ms=round((time.perf_counter() - started) * 1000, 3),
     )
-    return RuleOutcome(list(emit.findings), row, skipped)
+    partial = [
+        NotEvaluated(spec.id, str(redact(f"check {check} not evaluated: {reason}")))
+        for check, reason in (emit.skipped if evaluated else [])
+    ]
+    return RuleOutcome(list(emit.findings), row, ([skipped] if skipped else []) + partial)
 
 
 def _attempt(rule: Rule, ctx: RuleContext, emit: Emitter) -> tuple[bool, NotEvaluated | None]:

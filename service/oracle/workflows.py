@@ -34,9 +34,28 @@ class Step:
             return name
         return self.uses or f"step {self.index + 1}"
 
+    @property
+    def id(self) -> str | None:
+        step_id = self.node.get("id")
+        return step_id if isinstance(step_id, str) and step_id else None
+
+    @property
+    def is_local(self) -> bool:
+        """A same-repository action (`./path`, or GitHub's `$/path` self-repository reference)."""
+        return self.uses is not None and is_local_reference(self.uses)
+
     def with_value(self, key: str) -> Any:
         inputs = self.node.get("with")
         return inputs.get(key) if isinstance(inputs, dict) else None
+
+    def text(self) -> str:
+        """Everything the step hands to code: its script and its `with:` values, for tracing
+        where a step output comes from."""
+        parts = [self.run or ""]
+        inputs = self.node.get("with")
+        if isinstance(inputs, dict):
+            parts.extend(str(value) for value in inputs.values())
+        return "\n".join(parts)
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,36 @@ class Job:
         strategy = self.node.get("strategy")
         return isinstance(strategy, dict) and "matrix" in strategy
 
+    @property
+    def condition(self) -> Any:
+        """The job's `if:` (a string, a boolean, or None when the job has none)."""
+        return self.node.get("if")
+
+    def images(self) -> list[Image]:
+        """The container images the job starts: `container:` (a string or `image:`) and each
+        `services.<name>.image`, with their lines."""
+        found: list[Image] = []
+        container = self.node.get("container")
+        if isinstance(container, YStr):
+            found.append(Image("container", container, container.line))
+        elif isinstance(container, YMap) and isinstance(container.get("image"), YStr):
+            found.append(Image("container", container["image"], container["image"].line))
+        services = self.node.get("services")
+        if isinstance(services, YMap):
+            for name, service in services.items():
+                image = service.get("image") if isinstance(service, YMap) else None
+                if isinstance(image, YStr):
+                    found.append(Image(f"services.{name}", image, image.line))
+        return found
+
+
+@dataclass(frozen=True)
+class Image:
+    #: `container` or `services.<name>`.
+    where: str
+    reference: str
+    line: int
+
 
 @dataclass
 class Workflow:
@@ -84,7 +133,14 @@ class Workflow:
     triggers: dict[str, Any] = field(default_factory=dict)
     triggers_line: int = 1
     jobs: tuple[Job, ...] = ()
+    #: Steps GitHub rejects (neither `uses` nor `run`, or both): the workflow never runs.
+    step_problems: tuple[Problem, ...] = ()
     _lines: list[str] | None = None
+
+    @property
+    def reusable_only(self) -> bool:
+        """Only `workflow_call` triggers it: the caller's permissions bound its token."""
+        return set(self.triggers) == {"workflow_call"}
 
     @property
     def has_permissions(self) -> bool:
@@ -142,7 +198,34 @@ def load_workflow(path: str, text: str) -> Workflow:
         for job_id, node in jobs.items()
         if isinstance(node, YMap)
     )
+    workflow.step_problems = tuple(
+        problem for job in workflow.jobs for problem in _step_problems(job)
+    )
     return workflow
+
+
+def _step_problems(job: Job) -> list[Problem]:
+    problems = []
+    for step in job.steps:
+        has_uses, has_run = "uses" in step.node, "run" in step.node
+        if has_uses == has_run:
+            which = "both `uses` and `run`" if has_uses else "neither `uses` nor `run`"
+            problems.append(
+                Problem(
+                    step.line,
+                    f"job '{job.id}' step {step.index + 1} has {which}; GitHub rejects the "
+                    "workflow, so none of it runs",
+                    False,
+                )
+            )
+    return problems
+
+
+def is_local_reference(uses: str) -> bool:
+    """`./path` (relative to the workspace) or `$/path` (GitHub's self-repository reference,
+    resolved at the running commit): code from the repository itself, reviewed with it."""
+    reference = uses.strip()
+    return reference.startswith(("./", "$/"))
 
 
 def _triggers(value: Any) -> dict[str, Any]:

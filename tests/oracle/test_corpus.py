@@ -24,11 +24,28 @@ FILES: list[dict[str, Any]] = MANIFEST["files"]
 CATEGORIES = {
     "permissions": (
         "MD-002",
-        {"missing-permissions", "write-all", "fork-pr-write", "id-token-workflow-wide"},
+        {
+            "missing-permissions",
+            "write-all",
+            "fork-pr-write",
+            "workflow-write-scopes",
+            "id-token-workflow-wide",
+        },
     ),
-    "pinning": ("MD-003", {"unpinned-action", "unpinned-first-party-action", "unpinned-image"}),
+    "pinning": (
+        "MD-003",
+        {
+            "unpinned-action",
+            "unpinned-first-party-action",
+            "unpinned-image",
+            "unpinned-service-image",
+        },
+    ),
     "untrusted_checkout": ("MD-002", {"untrusted-checkout"}),
-    "script_injection": ("MD-003", {"script-injection"}),
+    "script_injection": (
+        "MD-003",
+        {"script-injection", "step-output-injection", "dispatch-input-injection"},
+    ),
 }
 #: zizmor audits (regular persona) per compared category.
 ZIZMOR_AUDITS = {

@@ -156,13 +156,13 @@ def cycle(stack: Stack, tmp_path: Path) -> None:
     assert {e.actual_outcome for e in events} == {"correct"}
 
     # 2. a reviewer marks one finding false positive
-    target = next(f for f in first["findings"] if f["check"] == "fork-pr-write")
+    target = next(f for f in first["findings"] if f["check"] == "write-all")
     marked = stack.cli(
         "fp",
         "mark",
         target["fingerprint"],
         "--reason",
-        "read-only for forks",
+        "the release job needs it",
         "--reviewer",
         "alice",
     )

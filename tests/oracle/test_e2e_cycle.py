@@ -55,13 +55,13 @@ def test_cycle(backend: Backend, tmp_path: Path) -> None:
     assert {e.context["head_sha"] for e in events} == {"1" * 40}
 
     # 2. a reviewer marks one finding false positive, by its fingerprint
-    target = next(f for f in first.findings if f.check_id == "MD-002.fork-pr-write")
+    target = next(f for f in first.findings if f.check_id == "MD-002.write-all")
     result = fp.mark(
         backend.fp_events,
         target.fingerprint,
         Review.FALSE_POSITIVE,
         reviewer="alice",
-        reason="the token is read-only for forks anyway",
+        reason="the release job needs it",
         at=backend.clock.now(),
     )
     assert result.finding_id == target.fingerprint and len(result.marked) == 1

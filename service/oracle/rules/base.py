@@ -9,14 +9,14 @@ raises `NotApplicable`; the report lists it as not evaluated.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..baseline import Baseline, Drift
 from ..config import OracleConfig
 from ..context import GitHubContext
 from ..model import EVALUATION_ERROR, Degradation, Finding, Mode, Severity, fingerprint
-from ..redaction import excerpt, trusted
+from ..redaction import excerpt, redact, trusted
 from ..repo import Repository
 
 
@@ -84,18 +84,43 @@ class RuleContext:
     drift: Drift | None = None
 
 
+#: Evidence is one line of at most this many characters (see `redaction.excerpt`).
+EVIDENCE_LIMIT = 200
+
+
+def evidence_list(items: Sequence[str], limit: int = EVIDENCE_LIMIT) -> str:
+    """Whole items, comma-separated, then "and N more": a list is never cut mid-item."""
+    shown: list[str] = []
+    for index, item in enumerate(items):
+        flat = " ".join(redact(item).split())
+        rest = len(items) - index - 1
+        tail = f" and {rest} more" if rest else ""
+        candidate = ", ".join([*shown, flat]) + tail
+        if len(candidate) > limit and shown:
+            return ", ".join(shown) + f" and {len(items) - index} more"
+        shown.append(flat)
+    return ", ".join(shown)
+
+
 class Emitter:
     def __init__(self, spec: RuleSpec, ctx: RuleContext) -> None:
         self.spec = spec
         self.ctx = ctx
         self.findings: list[Finding] = []
+        #: Checks of an evaluated rule that could not run here, with why and how to enable them.
+        self.skipped: list[tuple[str, str]] = []
+
+    def not_evaluated(self, check: str, reason: str) -> None:
+        """Say that `check` was not evaluated (the rule itself was) and what would enable it."""
+        self.spec.check(check)  # an unknown check id is a programming error
+        self.skipped.append((check, reason))
 
     def finding(
         self,
         check: str,
         *,
         message: str,
-        evidence: str = "",
+        evidence: str | Sequence[str] = "",
         path: str | None = None,
         line: int | None = None,
         key: str = "",
@@ -103,7 +128,8 @@ class Emitter:
         escalate_to: Severity | None = None,
     ) -> Finding:
         """Record a finding. `escalate_to` raises the default severity for this occurrence
-        (e.g. a privileged trigger); an explicit config override still wins."""
+        (e.g. a privileged trigger); an explicit config override still wins. A list as
+        `evidence` is shown whole items first, never cut inside an item."""
         spec = self.spec.check(check)
         default = (
             spec.strict_severity if self.ctx.strict and spec.strict_severity else spec.severity
@@ -116,7 +142,7 @@ class Emitter:
             check=check,
             severity=self.ctx.config.severity_for(self.spec.id, check, default),
             message=trusted(message),
-            evidence=excerpt(evidence),
+            evidence=excerpt(evidence if isinstance(evidence, str) else evidence_list(evidence)),
             remediation=spec.remediation,
             path=path,
             line=line,

@@ -9,9 +9,17 @@ from __future__ import annotations
 import re
 
 from ..model import Severity
-from ..workflows import Step, Workflow
+from ..workflows import Job, Step, Workflow, is_local_reference
 from .base import CheckSpec, Emitter, Rule, RuleContext, RuleSpec
-from .expressions import PRIVILEGED_UNTRUSTED_TRIGGERS, untrusted_expressions
+from .expressions import (
+    DISPATCH_INPUT,
+    EXPRESSION,
+    PRIVILEGED_UNTRUSTED_TRIGGERS,
+    STEP_OUTPUT,
+    UNTRUSTED_FIELD,
+    pr_head_steps,
+    untrusted_expressions,
+)
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -25,7 +33,7 @@ SPEC = RuleSpec(
     id="MD-003",
     name="WorkflowIntegrity",
     title="Workflow integrity",
-    version="1.0.0",
+    version="1.1.0",
     description=(
         "Workflows must run exactly the code that was reviewed: actions pinned to commit SHAs, "
         "images pinned by digest, no untrusted event text interpolated into scripts, no "
@@ -50,8 +58,16 @@ SPEC = RuleSpec(
         CheckSpec(
             "unpinned-image",
             Severity.HIGH,
-            "docker:// image not pinned by digest",
-            "Reference the image by digest: `docker://image@sha256:<digest>`.",
+            "Container image not pinned by digest",
+            "Reference the image by digest: `docker://image@sha256:<digest>` in a step, "
+            "`container: image@sha256:<digest>` for a job (keep the tag in a comment).",
+        ),
+        CheckSpec(
+            "unpinned-service-image",
+            Severity.MEDIUM,
+            "Service container image not pinned by digest",
+            "Reference the service image by digest (`image: postgres@sha256:<digest>`); a "
+            "moved tag changes what the job's steps talk to and can reach the job's network.",
         ),
         CheckSpec(
             "script-injection",
@@ -61,6 +77,23 @@ SPEC = RuleSpec(
             'github.event.issue.title }}`) and use "$TITLE" in the script; never splice '
             "`${{ }}` expressions of untrusted fields into `run:`.",
             strict_severity=Severity.CRITICAL,
+        ),
+        CheckSpec(
+            "step-output-injection",
+            Severity.MEDIUM,
+            "Untrusted data reaches a script through a step output",
+            "Pass the step output through an environment variable (`env: VALUE: ${{ "
+            'steps.<id>.outputs.<name> }}`) and quote "$VALUE" in the script; the step it '
+            "comes from reads text an outsider controls.",
+            strict_severity=Severity.HIGH,
+        ),
+        CheckSpec(
+            "dispatch-input-injection",
+            Severity.LOW,
+            "Manual workflow input interpolated into a script",
+            "Pass `inputs.<name>` through an environment variable and quote it in the script; "
+            "whoever can run the workflow (write access) controls the text.",
+            strict_severity=Severity.MEDIUM,
         ),
         CheckSpec(
             "pipe-to-shell",
@@ -100,8 +133,20 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
             )
             if workflow.root is None:
                 continue
+        for problem in workflow.step_problems:
+            emit.finding(
+                "invalid-workflow",
+                message=f"{workflow.path}: {problem.message}",
+                evidence=_line_text(workflow, problem.line),
+                path=workflow.path,
+                line=problem.line,
+                key=f"step@{problem.message}",
+            )
         privileged = bool(PRIVILEGED_UNTRUSTED_TRIGGERS & workflow.triggers.keys())
+        dispatched = "workflow_dispatch" in workflow.triggers
         for job in workflow.jobs:
+            _images(emit, workflow, job)
+            tainted = pr_head_steps(job)
             if job.uses is not None:
                 _pinning(
                     emit, workflow, job.uses, job.node.line_of("uses"), f"{job.id}", trusted_owners
@@ -115,14 +160,15 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
                         emit, workflow, step.uses, step.node.line_of("uses"), key, trusted_owners
                     )
                 _scripts(emit, workflow, job.id, step, privileged)
+                _indirect(emit, workflow, job.id, step, tainted, dispatched)
 
 
 def _pinning(
     emit: Emitter, workflow: Workflow, uses: str, line: int, key: str, trusted: frozenset[str]
 ) -> None:
     reference = uses.strip()
-    if reference.startswith("./") or not reference:
-        return  # local action or workflow: reviewed with the repository
+    if not reference or is_local_reference(reference):
+        return  # local action or workflow (`./`, `$/`): reviewed with the repository
     if reference.startswith("docker://"):
         if not DIGEST.search(reference):
             emit.finding(
@@ -150,7 +196,65 @@ def _pinning(
     )
 
 
-def _scripts(emit: Emitter, workflow: Workflow, job_id: str, step: Step, privileged: bool) -> None:
+def _images(emit: Emitter, workflow: Workflow, job: Job) -> None:
+    for image in job.images():
+        reference = image.reference.strip()
+        if not reference or "${{" in reference or DIGEST.search(reference):
+            continue  # an expression is resolved at run time: nothing to judge here
+        service = image.where.startswith("services.")
+        emit.finding(
+            "unpinned-service-image" if service else "unpinned-image",
+            message=f"Job '{job.id}' of {workflow.path} starts {image.where} image "
+            f"{reference} by a mutable tag.",
+            evidence=f"{image.where}: {reference}",
+            path=workflow.path,
+            line=image.line,
+            key=f"{job.id}:{image.where}",
+        )
+
+
+def _indirect(
+    emit: Emitter,
+    workflow: Workflow,
+    job_id: str,
+    step: Step,
+    tainted: set[str],
+    dispatched: bool,
+) -> None:
+    """Untrusted text that reaches a script one hop away: a step output computed from it, or
+    (lower severity) an input of a manually dispatched workflow."""
+    for kind, script in _step_scripts(step):
+        start = getattr(script, "line", step.line)
+        end = getattr(script, "end_line", start)
+        for match in dict.fromkeys(m.group(0) for m in EXPRESSION.finditer(script)):
+            body = match[3:-2]
+            if UNTRUSTED_FIELD.search(body):
+                continue  # script-injection already reports it
+            sources = [m.group(1) for m in STEP_OUTPUT.finditer(body) if m.group(1) in tainted]
+            if sources:
+                check, origin = (
+                    "step-output-injection",
+                    f"step '{sources[0]}' computes it from untrusted text",
+                )
+            elif dispatched and DISPATCH_INPUT.search(body):
+                check, origin = (
+                    "dispatch-input-injection",
+                    "whoever dispatches the workflow chooses it",
+                )
+            else:
+                continue
+            emit.finding(
+                check,
+                message=f"Step '{step.label}' of job '{job_id}' in {workflow.path} splices "
+                f"{match} into its {kind} script ({origin}).",
+                evidence=match,
+                path=workflow.path,
+                line=workflow.locate(match, start, end),
+                key=f"{job_id}:{step.label}:{match}",
+            )
+
+
+def _step_scripts(step: Step) -> list[tuple[str, str]]:
     scripts: list[tuple[str, str]] = []
     if step.run is not None:
         scripts.append(("run", step.run))
@@ -158,7 +262,11 @@ def _scripts(emit: Emitter, workflow: Workflow, job_id: str, step: Step, privile
         script = step.with_value("script")
         if isinstance(script, str):
             scripts.append(("script", script))
-    for kind, script in scripts:
+    return scripts
+
+
+def _scripts(emit: Emitter, workflow: Workflow, job_id: str, step: Step, privileged: bool) -> None:
+    for kind, script in _step_scripts(step):
         start = getattr(script, "line", step.line)
         end = getattr(script, "end_line", start)
         for expression in dict.fromkeys(untrusted_expressions(script)):

@@ -12,7 +12,7 @@ SPEC = RuleSpec(
     id="MD-004",
     name="OwnershipAuditTrail",
     title="Ownership and audit trail",
-    version="1.0.0",
+    version="1.1.0",
     description=(
         "A CODEOWNERS file must assign real owners to workflows, the Pulumi program, policy "
         "packs and configured governed paths; pull-request evaluations must know the author "
@@ -73,6 +73,8 @@ def evaluate(ctx: RuleContext, emit: Emitter) -> None:
             path=LOCATIONS[0],
             line=None,
         )
+        for check in ("uncovered-governed-paths", "placeholder-owner"):
+            emit.not_evaluated(check, "no CODEOWNERS file, so no owners to check")
         return
     for entry in owners.entries:
         for owner in entry.owners:
@@ -129,6 +131,15 @@ def _change_identity(ctx: RuleContext, emit: Emitter) -> None:
     if ctx.mode is not Mode.PULL_REQUEST:
         return
     context = ctx.context
+    if context is None and not ctx.strict:
+        # A plain local run was never asked for a pull request: saying so is not a finding.
+        emit.not_evaluated(
+            "missing-change-identity",
+            "no pull request context; pass --context (`phase-mirror context` writes it, or the "
+            "Actions event payload) to bind the decision to an author and head commit, or "
+            "--strict to treat its absence as a critical finding",
+        )
+        return
     missing = [
         name
         for name, value in (
