@@ -3,6 +3,10 @@
 Each subcommand lives in its own module exposing `register(subparsers)`; this module only wires
 them together and turns adapter errors into one-line messages with documented exit codes.
 Reports go to stdout; everything else (progress, logs) goes to stderr.
+
+Start-up is kept short: `--version` imports nothing beyond the standard library, and a command
+line naming a subcommand imports only that subcommand's module (`--help` and usage errors still
+load them all, so the help lists every command).
 """
 
 from __future__ import annotations
@@ -11,12 +15,11 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
-from adapters.config import ENV_BACKEND
-from adapters.errors import StoreError
-
-from .common import EXIT_USAGE, UsageError, exit_code_for
+#: sysexits EX_USAGE (also `common.EXIT_USAGE`; repeated so `--version` imports nothing).
+EXIT_USAGE = 64
+#: `adapters.config.ENV_BACKEND`, for the epilog (a test keeps them equal).
+ENV_BACKEND = "PHASE_MIRROR_BACKEND"
 
 #: Subcommand modules, in `--help` order.
 COMMAND_MODULES = (
@@ -38,6 +41,16 @@ COMMAND_MODULES = (
     "service.cli.verify_report",
     "service.cli.l0",
 )
+#: The subcommands each module registers, so one command line imports one module.
+COMMANDS = {
+    "rotate-secret": "service.cli.rotate",
+    "rotate-nonce": "service.cli.rotate",
+    "verify-pitr": "service.cli.ops",
+    "verify-alarms": "service.cli.ops",
+    "drift": "service.cli.baseline",
+    "verify-report": "service.cli.verify_report",
+    **{module.rsplit(".", 1)[1]: module for module in COMMAND_MODULES},
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,13 +61,26 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("phase-mirror")
     except PackageNotFoundError:
         return "unknown"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand a command line names (the first word after the global options)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--backend":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="phase-mirror",
         description=(
@@ -76,17 +102,26 @@ def build_parser() -> argparse.ArgumentParser:
         "aws://?region=us-east-1&prefix=phase-mirror-staging",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module_name in COMMAND_MODULES:
+    module = COMMANDS.get(_command(argv) or "") if argv is not None else None
+    for module_name in (module,) if module else dict.fromkeys(COMMANDS.values()):
         importlib.import_module(module_name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["--version"]:
+        print(f"phase-mirror {_version()}")
+        return 0
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from adapters.errors import StoreError
+
+    from .common import UsageError, exit_code_for
+
     try:
         code: int = args.func(args)
         return code

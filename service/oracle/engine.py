@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -135,6 +134,9 @@ def analyze(request: AnalysisRequest, backend: Backend) -> Analysis:
 
 
 def tool_version() -> str:
+    # Imported here: importlib.metadata costs ~25 ms of start-up, and only reports need it.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("phase-mirror")
     except PackageNotFoundError:

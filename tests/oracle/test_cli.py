@@ -292,3 +292,38 @@ def test_every_oracle_command_has_help() -> None:
         sub = choices[group]._subparsers._group_actions[0].choices  # type: ignore[union-attr]
         for action in actions:
             assert sub[action].description, f"{group} {action}"
+
+
+def test_start_up_imports_only_what_the_command_needs() -> None:
+    """`--version` loads no adapter, oracle or YAML code, and a command line naming one
+    subcommand loads only that subcommand's module (start-up is most of a small run's time)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from service.cli.main import main\n"
+        "code = main(sys.argv[1:])\n"
+        "heavy = ('adapters', 'service.oracle', 'yaml', 'pydantic', 'service.cli.serve', "
+        "'service.cli.smoke', 'service.calibration')\n"
+        "print(sorted({m.split('.')[0] if m.startswith(('yaml', 'pydantic')) else m "
+        "for m in sys.modules if m.startswith(heavy)}))\n"
+    )
+    version = subprocess.run(
+        [sys.executable, "-c", probe, "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.splitlines()[-1] == "[]"
+    help_text = subprocess.run(
+        [sys.executable, "-c", probe, "l0", "show"], capture_output=True, text=True, check=True
+    )
+    loaded = help_text.stdout.splitlines()[-1]
+    assert "service.cli.serve" not in loaded and "service.calibration" not in loaded
+
+
+def test_the_cli_constants_match_their_sources() -> None:
+    from adapters.config import ENV_BACKEND
+    from service.cli import common
+    from service.cli import main as cli_main
+
+    assert cli_main.ENV_BACKEND == ENV_BACKEND and cli_main.EXIT_USAGE == common.EXIT_USAGE
+    assert set(cli_main.COMMANDS.values()) == set(cli_main.COMMAND_MODULES)
