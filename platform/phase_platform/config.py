@@ -178,9 +178,9 @@ SCHEMA: tuple[Setting, ...] = (
         ", ".join(CLOUD_RUN_INGRESS),
     ),
     Setting(
-        "cloudRunPublicInvoker",
+        "apiPublic",
         "boolean",
-        "Let anyone invoke the Cloud Run API (allUsers run.invoker; the API still requires API keys).",
+        "Let anyone on the Internet call the API (the API still requires API keys): AWS routes need no IAM authorization, GCP grants allUsers run.invoker. false: AWS routes require AWS_IAM (SigV4), GCP an authorized invoker.",
         False,
         "true, false",
     ),
@@ -264,7 +264,7 @@ class PlatformConfig:
     cloud_run_min_instances: int
     cloud_run_max_instances: int
     cloud_run_ingress: str
-    cloud_run_public_invoker: bool
+    api_public: bool
     github_repository: str
     github_branch: str
     alarm_email: str
@@ -396,7 +396,7 @@ def parse_config(raw: Mapping[str, str | None]) -> PlatformConfig:
         cloud_run_min_instances=min_instances,
         cloud_run_max_instances=max_instances,
         cloud_run_ingress=choice("cloudRunIngress", tuple(CLOUD_RUN_INGRESS)),
-        cloud_run_public_invoker=boolean("cloudRunPublicInvoker"),
+        api_public=boolean("apiPublic"),
         github_repository=matching("githubRepository", _GITHUB_REPO),
         github_branch=matching("githubBranch", _GITHUB_BRANCH),
         alarm_email=matching("alarmEmail", _EMAIL),

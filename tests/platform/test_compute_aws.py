@@ -176,7 +176,9 @@ def test_http_api_stage_route_and_invoke_permission(aws_run: ProgramRun) -> None
     assert integration.inputs["integrationUri"] == api_function.outputs["invokeArn"]
     (route,) = aws_run.of_type("aws:apigatewayv2/route:Route")
     assert route.inputs["routeKey"] == "$default"
-    assert route.inputs["authorizationType"] == "NONE"  # public: the app checks API keys
+    # The shipped stacks say apiPublic: anyone may call the route (the app checks API keys).
+    assert route.inputs["authorizationType"] == "NONE"
+    assert aws_run.outputs["apiPublic"] is True
     assert route.inputs["target"] == f"integrations/{integration.id}"
     (permission,) = aws_run.of_type("aws:lambda/permission:Permission")
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"
@@ -283,3 +285,12 @@ def test_catalog_crons_become_eventbridge_crons() -> None:
     assert scheduler_cron("0 6 * * MON-FRI") == "cron(0 6 ? * MON-FRI *)"
     with pytest.raises(ValueError, match="weekdays"):
         scheduler_cron("0 6 * * 1")
+
+
+def test_without_api_public_the_route_needs_iam_authorization(
+    build: Callable[..., ProgramRun],
+) -> None:
+    run = build("aws", "staging", overrides={"apiPublic": False})
+    (route,) = run.of_type("aws:apigatewayv2/route:Route")
+    assert route.inputs["authorizationType"] == "AWS_IAM"
+    assert run.outputs["apiPublic"] is False

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from phase_platform.config import CLOUD_RUN_INGRESS, ConfigError, parse_config
+from phase_platform.config import CLOUD_RUN_INGRESS, SETTINGS_BY_KEY, ConfigError, parse_config
 from phase_platform.gcp.image import main as image_main
 from phase_platform.gcp.image import raw_config, repository
 from phase_platform.testing import MOCK_IMAGE, REPO_ROOT, ProgramRun, RegisteredResource
@@ -73,12 +73,23 @@ def test_the_service_runs_the_pinned_image_as_its_own_account(gcp_run: ProgramRu
     assert env[ENV_BACKEND] == {"name": ENV_BACKEND, "value": gcp_run.outputs["backendUrl"]}
     assert env["PHASE_MIRROR_ANONYMIZE_EVERY_SECONDS"]["value"] == "0"
     assert all("valueSource" not in e for e in container["envs"])  # no secret injected
-    # Safe defaults: reachable only internally / through a load balancer, no public invoker.
-    assert inputs["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
-    assert gcp_run.of_type("gcp:cloudrunv2/serviceIamMember:ServiceIamMember") == []
+    # The shipped stacks open the API on purpose (apiPublic, cloudRunIngress: all).
+    assert inputs["ingress"] == "INGRESS_TRAFFIC_ALL"
+    (public,) = gcp_run.of_type("gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
+    assert public.inputs["member"] == "allUsers"
     assert inputs["deletionProtection"] is (gcp_run.stack == "production")
-    assert gcp_run.outputs["serviceUrl"] == service.outputs["uri"]
-    assert gcp_run.outputs["servicePublic"] is False
+    assert gcp_run.outputs["serviceUrl"] == service.outputs["uri"] == gcp_run.outputs["apiEndpoint"]
+    assert gcp_run.outputs["apiPublic"] is True
+
+
+def test_the_program_defaults_keep_the_service_private(build: Callable[..., ProgramRun]) -> None:
+    """Without the stack files' choice: reachable only internally or through a load balancer,
+    and no public invoker."""
+    defaults = {key: SETTINGS_BY_KEY[key].default for key in ("apiPublic", "cloudRunIngress")}
+    run = build("gcp", "staging", overrides=defaults)
+    assert _one(run, RUN_SERVICE).inputs["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+    assert run.of_type("gcp:cloudrunv2/serviceIamMember:ServiceIamMember") == []
+    assert run.outputs["apiPublic"] is False
 
 
 def test_the_cloud_run_agent_may_use_the_key(gcp_run: ProgramRun) -> None:
@@ -230,7 +241,7 @@ def test_the_public_invoker_and_ingress_come_from_config(
         "gcp",
         "staging",
         overrides={
-            "cloudRunPublicInvoker": True,
+            "apiPublic": True,
             "cloudRunIngress": "all",
             "cloudRunMinInstances": 1,
             "cloudRunMaxInstances": 3,
@@ -242,7 +253,7 @@ def test_the_public_invoker_and_ingress_come_from_config(
     service = _one(run, RUN_SERVICE)
     assert service.inputs["ingress"] == CLOUD_RUN_INGRESS["all"] == "INGRESS_TRAFFIC_ALL"
     assert service.inputs["template"]["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 3}
-    assert run.outputs["servicePublic"] is True
+    assert run.outputs["apiPublic"] is True
 
 
 @pytest.mark.parametrize(

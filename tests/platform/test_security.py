@@ -445,10 +445,18 @@ def test_same_github_subjects_on_both_clouds(build: Callable[..., ProgramRun]) -
 
 
 def test_gcp_no_primitive_roles_and_no_public_members(gcp_run: ProgramRun) -> None:
+    """The one public member a stack may have is the API service's invoker, and only when the
+    stack says `apiPublic` (the shipped stacks do: the API is Internet-facing by design)."""
+    public = []
     for resource in gcp_run.resources:
         member = str(resource.inputs.get("member", ""))
-        assert member not in ("allUsers", "allAuthenticatedUsers")
+        if member in ("allUsers", "allAuthenticatedUsers"):
+            public.append((resource.type, resource.inputs.get("role"), member))
         assert resource.inputs.get("role") not in ("roles/owner", "roles/editor", "roles/viewer")
+    expected = [
+        ("gcp:cloudrunv2/serviceIamMember:ServiceIamMember", "roles/run.invoker", "allUsers")
+    ]
+    assert public == (expected if gcp_run.outputs["apiPublic"] else [])
 
 
 def test_gcp_data_resources_are_protected_in_production_only(gcp_run: ProgramRun) -> None:

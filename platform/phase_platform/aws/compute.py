@@ -298,8 +298,9 @@ def _http_api(
         scope.child("http-api", "route"),
         api_id=api.id,
         route_key=spec.route_key,
-        # Public by design: the app authenticates with its own API keys.
-        authorization_type="NONE",
+        # Public only when configured (the app still checks its API keys); otherwise a caller
+        # needs AWS credentials allowed to execute-api:Invoke this API (SigV4).
+        authorization_type="NONE" if scope.config.api_public else "AWS_IAM",
         target=pulumi.Output.concat("integrations/", integration.id),
         opts=scope.opts(),
     )

@@ -95,6 +95,8 @@ class AwsPlatform(pulumi.ComponentResource):
             "backupPlanName": kept.plan.name,
             # The stage's invoke URL (`phase-mirror smoke --endpoint`).
             "apiEndpoint": runs.stage.invoke_url,
+            # Whether anyone can call the API (then smoke can run from anywhere).
+            "apiPublic": config.api_public,
             "apiFunctionName": runs.functions[Workload.API].name,
             "anonymizerFunctionName": runs.functions[Workload.ANONYMIZER].name,
             "scheduleName": runs.schedules[Workload.ANONYMIZER].name,

@@ -152,7 +152,7 @@ def compute(
         },
         opts=scope.opts(depends_on=cmek),
     )
-    if config.cloud_run_public_invoker:
+    if config.api_public:
         # The API authenticates its callers with API keys; IAM then lets anyone reach it.
         gcp.cloudrunv2.ServiceIamMember(
             scope.child("run", api.spec.name, "public-invoker"),

@@ -82,10 +82,12 @@ class GcpPlatform(pulumi.ComponentResource):
             "imageRepository": run.repository.registry_uri,
             "image": config.image,
             "serviceUrl": run.service.uri if run.service else None,
+            # The API's base URL under the name the AWS stack uses (smoke reads either cloud's).
+            "apiEndpoint": run.service.uri if run.service else None,
             # Whether anyone can reach the API (then smoke can run from anywhere).
-            "servicePublic": bool(run.service)
+            "apiPublic": bool(run.service)
             and config.cloud_run_ingress == "all"
-            and config.cloud_run_public_invoker,
+            and config.api_public,
             "jobName": run.job.name if run.job else None,
             "schedulerJobName": run.scheduler.name if run.scheduler else None,
         }
