@@ -48,6 +48,8 @@ API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 #: AWS's managed policy for X-Ray segment and telemetry writes.
 XRAY_WRITE_POLICY = "AWSXRayDaemonWriteAccess"
+#: Tag declaring what the config exposes to the Internet (phase_policy/compute.py reads it).
+PUBLIC_TAG = "phase-mirror-public"
 #: The environment variable the service reads its backend from (adapters/config.py).
 BACKEND_ENV = "PHASE_MIRROR_BACKEND"
 #: API Gateway's access log line: one JSON object per request ($context variables).
@@ -283,6 +285,9 @@ def _http_api(
         name=spec.name,
         description=spec.workload.description,
         protocol_type=spec.protocol,
+        # Declares the exposure the config chose, where the policy pack can see it (PM-AWS-034
+        # refuses a route without an authorizer on an API that does not declare it).
+        tags={PUBLIC_TAG: "routes"} if scope.config.api_public else None,
         opts=scope.opts(),
     )
     integration = aws.apigatewayv2.Integration(

@@ -20,7 +20,7 @@ from adapters.catalog import Secret
 from adapters.config import ENV_BACKEND
 from adapters.gcp.spec import CONTAINER_PORT, HEALTH_PATH, RunWorkload, gcp_stack
 
-from ..config import CLOUD_RUN_INGRESS
+from ..config import CLOUD_RUN_INGRESS, PlatformConfig
 from ..naming import backend_url
 from .identity import data_access
 from .scope import GcpScope
@@ -31,6 +31,8 @@ REGISTRY_WRITER_ROLE = "roles/artifactregistry.writer"
 #: Deploying a service or job that runs as an account (the deploy identity, on that account).
 ACT_AS_ROLE = "roles/iam.serviceAccountUser"
 PUBLIC = "allUsers"
+#: Label declaring what the config exposes to the Internet (phase_policy/compute.py reads it).
+PUBLIC_LABEL = "phase-mirror-public"
 OAUTH_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 CPU = "1"
 
@@ -125,7 +127,8 @@ def compute(
         description=api.spec.description,
         ingress=CLOUD_RUN_INGRESS[config.cloud_run_ingress],
         deletion_protection=config.deletion_protection,
-        labels={"stack": scope.prefix, "workload": api.spec.name},
+        # What the config exposes, declared where the policy pack sees it (PM-GCP-020/021).
+        labels={"stack": scope.prefix, "workload": api.spec.name, **_exposure(config)},
         template={
             "service_account": accounts[api.spec.name].email,
             "timeout": f"{api.timeout_seconds}s",
@@ -230,6 +233,20 @@ def compute(
         opts=scope.opts(depends_on=[invoker]),
     )
     return Compute(repository, accounts, service, job, scheduler)
+
+
+def _exposure(config: PlatformConfig) -> dict[str, str]:
+    """The `phase-mirror-public` label: `ingress` (cloudRunIngress all) and/or `invoker`
+    (apiPublic), joined by `_`; no label when the service is private."""
+    facets = [
+        facet
+        for facet, on in (
+            ("ingress", config.cloud_run_ingress == "all"),
+            ("invoker", config.api_public),
+        )
+        if on
+    ]
+    return {PUBLIC_LABEL: "_".join(facets)} if facets else {}
 
 
 def _settings(scope: GcpScope, workload: RunWorkload) -> list[tuple[str, str]]:
