@@ -9,6 +9,7 @@ graph afterwards. `run_broken` builds a throwaway project root holding the repos
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from collections.abc import Callable
@@ -37,6 +38,28 @@ def _set(type_: str, /, name_suffix: str = "", **changes: Any) -> Transform:
             return None
         props = dict(args.props)
         props.update(changes)
+        return pulumi.ResourceTransformationResult(props, args.opts)
+
+    return transform
+
+
+def _set_in(type_: str, path: tuple[str | int, ...], new: Any) -> Transform:
+    """Set (None: remove) one nested input, e.g. ("template", "containers", 0, "image")."""
+
+    def transform(
+        args: pulumi.ResourceTransformationArgs,
+    ) -> pulumi.ResourceTransformationResult | None:
+        if args.type_ != type_:
+            return None
+        props = dict(args.props)  # copied level by level below (Outputs are not deep-copyable)
+        target: Any = props
+        for step in path[:-1]:
+            target[step] = copy.copy(target[step])
+            target = target[step]
+        if new is None:
+            target.pop(path[-1], None)
+        else:
+            target[path[-1]] = new
         return pulumi.ResourceTransformationResult(props, args.opts)
 
     return transform
@@ -90,6 +113,18 @@ class Broken:
 
 TABLE = "aws:dynamodb/table:Table"
 KEY = "aws:kms/key:Key"
+FUNCTION = "aws:lambda/function:Function"
+STAGE = "aws:apigatewayv2/stage:Stage"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+RUN_SERVICE = "gcp:cloudrunv2/service:Service"
+RUN_JOB = "gcp:cloudrunv2/job:Job"
+REGISTRY = "gcp:artifactregistry/repository:Repository"
+ECR = (
+    "import pulumi_aws as aws\n"
+    "aws.ecr.Repository('images', opts=pulumi.ResourceOptions("
+    "provider=aws.Provider('extra', region='us-east-1')))"
+)
 
 BROKEN = [
     Broken(
@@ -526,6 +561,153 @@ BROKEN = [
         "production",
         _set("gcp:secretmanager/secret:Secret", deletion_protection=False),
         "PM-GCP-019",
+    ),
+    # ---------------------------------------------------------------- compute
+    Broken("no-tracing", "aws", "staging", _set(FUNCTION, tracing_config=None), "PM-AWS-026"),
+    Broken(
+        "unreserved-concurrency",
+        "aws",
+        "staging",
+        _set(FUNCTION, reserved_concurrent_executions=-1),
+        "PM-AWS-027",
+    ),
+    Broken("env-service-key", "aws", "staging", _set(FUNCTION, kms_key_arn=None), "PM-AWS-028"),
+    Broken(
+        "env-password",
+        "aws",
+        "staging",
+        _set(FUNCTION, environment={"variables": {"DB_PASSWORD": "correct-horse-battery"}}),
+        "PM-AWS-029",
+    ),
+    Broken(
+        "runtime-python3-8", "aws", "staging", _set(FUNCTION, runtime="python3.8"), "PM-AWS-030"
+    ),
+    Broken(
+        "invoke-from-anywhere",
+        "aws",
+        "staging",
+        _set("aws:lambda/permission:Permission", source_arn=None),
+        "PM-AWS-031",
+    ),
+    Broken("stage-unlogged", "aws", "staging", _set(STAGE, access_log_settings=None), "PM-AWS-032"),
+    Broken(
+        "stage-unthrottled",
+        "aws",
+        "staging",
+        _set(STAGE, default_route_settings=None),
+        "PM-AWS-033",
+    ),
+    Broken(
+        "route-public-undeclared",
+        "aws",
+        "staging",
+        _set("aws:apigatewayv2/api:Api", tags=None),
+        "PM-AWS-034",
+    ),
+    Broken("logs-forever", "aws", "staging", _set(LOG_GROUP, retention_in_days=None), "PM-AWS-035"),
+    Broken("logs-cloudwatch-key", "aws", "staging", _set(LOG_GROUP, kms_key_id=None), "PM-AWS-036"),
+    Broken("schedule-aws-key", "aws", "staging", _set(SCHEDULE, kms_key_arn=None), "PM-AWS-037"),
+    Broken(
+        "schedule-without-dlq",
+        "aws",
+        "staging",
+        _set_in(SCHEDULE, ("target", "dead_letter_config"), None),
+        "PM-AWS-038",
+    ),
+    Broken("ecr-unscanned", "aws", "staging", lambda args: None, "PM-AWS-039", extra=ECR),
+    Broken("ecr-mutable", "aws", "staging", lambda args: None, "PM-AWS-040", extra=ECR),
+    Broken("ecr-aes256", "aws", "staging", lambda args: None, "PM-AWS-041", extra=ECR),
+    Broken(
+        "shared-function-role",
+        "aws",
+        "staging",
+        _set(FUNCTION, role="arn:aws:iam::123456789012:role/shared"),
+        "PM-AWS-042",
+    ),
+    Broken(
+        "run-ingress-undeclared",
+        "gcp",
+        "staging",
+        _set(RUN_SERVICE, labels={"stack": "phase-mirror-staging"}),
+        "PM-GCP-020",
+    ),
+    Broken(
+        "run-job-public",
+        "gcp",
+        "staging",
+        _set("gcp:cloudrunv2/jobIamMember:JobIamMember", member="allUsers"),
+        "PM-GCP-021",
+    ),
+    Broken(
+        "run-default-account",
+        "gcp",
+        "staging",
+        _set_in(RUN_SERVICE, ("template", "service_account"), None),
+        "PM-GCP-022",
+    ),
+    Broken(
+        "run-google-key",
+        "gcp",
+        "staging",
+        _set_in(RUN_JOB, ("template", "template", "encryption_key"), None),
+        "PM-GCP-023",
+    ),
+    Broken(
+        "run-image-tag",
+        "gcp",
+        "staging",
+        _set_in(
+            RUN_SERVICE,
+            ("template", "containers", 0, "image"),
+            "us-central1-docker.pkg.dev/p/r/phase-mirror:latest",
+        ),
+        "PM-GCP-024",
+    ),
+    Broken(
+        "run-uncapped",
+        "gcp",
+        "staging",
+        _set_in(RUN_SERVICE, ("template", "scaling"), None),
+        "PM-GCP-025",
+    ),
+    Broken(
+        "run-env-token",
+        "gcp",
+        "staging",
+        _set_in(
+            RUN_JOB,
+            ("template", "template", "containers", 0, "envs"),
+            [{"name": "GITHUB_TOKEN", "value": "ghp_" + "x" * 36}],
+        ),
+        "PM-GCP-026",
+    ),
+    Broken(
+        "registry-google-key", "gcp", "staging", _set(REGISTRY, kms_key_name=None), "PM-GCP-027"
+    ),
+    Broken(
+        "registry-mutable-tags",
+        "gcp",
+        "staging",
+        _set(REGISTRY, docker_config={"immutable_tags": False}),
+        "PM-GCP-028",
+    ),
+    Broken(
+        "registry-public",
+        "gcp",
+        "staging",
+        _set("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember", member="allUsers"),
+        "PM-GCP-010",
+    ),
+    Broken(
+        "run-shared-account",
+        "gcp",
+        "staging",
+        _set_in(
+            RUN_JOB,
+            ("template", "template", "service_account"),
+            "phase-mirror-staging-api@phase-mirror-staging.iam.gserviceaccount.com",
+        ),
+        "PM-GCP-029",
     ),
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -387,6 +388,7 @@ def aws_stack(*, production: bool = False) -> list[Entry]:
             "inputs": {"name": f"{PREFIX}-vault", "kmsKeyArn": KEY_ARN},
         },
     ]
+    entries.extend(aws_compute(parent))
     return entries
 
 
@@ -563,6 +565,7 @@ def gcp_stack(*, production: bool = False) -> list[Entry]:
             },
         },
     ]
+    entries.extend(gcp_compute(parent))
     return entries
 
 
@@ -609,7 +612,240 @@ def alert_policies(parent: str) -> list[Entry]:
     ]
 
 
+# --------------------------------------------------------------------------- compute
+
+IMAGE = f"us-central1-docker.pkg.dev/pm-test/{PREFIX}/phase-mirror@sha256:{'0' * 64}"
+API_EXECUTION_ARN = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:a1b2c3d4e5"
+
+
+def _run_account(name: str) -> str:
+    return f"{PREFIX}-{name}@pm-test.iam.gserviceaccount.com"
+
+
+def aws_compute(parent: str) -> list[Entry]:
+    """Two Lambda functions with their log groups, the HTTP API (public routes declared), the
+    schedule with its dead-letter queue, and an ECR repository: every compute rule passes."""
+    url = aws_backend_url(region="us-east-1", prefix=PREFIX)
+    entries: list[Entry] = []
+    for workload in ("api", "anonymizer"):
+        name = f"{PREFIX}-{workload}"
+        entries += [
+            {
+                "type": "aws:cloudwatch/logGroup:LogGroup",
+                "name": f"logs-{workload}",
+                "parent": parent,
+                "inputs": {
+                    "name": f"/aws/lambda/{name}",
+                    "retentionInDays": 90,
+                    "kmsKeyId": KEY_ARN,
+                },
+            },
+            {
+                "type": "aws:lambda/function:Function",
+                "name": f"function-{workload}",
+                "parent": parent,
+                "dependencies": [f"logs-{workload}"],
+                "inputs": {
+                    "name": name,
+                    "role": f"arn:aws:iam::{ACCOUNT}:role/{name}-function",
+                    "runtime": "python3.13",
+                    "handler": "service.runtime.lambda_http.handler",
+                    "packageType": "Zip",
+                    "tracingConfig": {"mode": "Active"},
+                    "reservedConcurrentExecutions": 5 if workload == "api" else 1,
+                    "environment": {"variables": {"PHASE_MIRROR_BACKEND": url}},
+                    "kmsKeyArn": KEY_ARN,
+                },
+            },
+        ]
+    entries += [
+        {
+            "type": "aws:cloudwatch/logGroup:LogGroup",
+            "name": "logs-http-api-access",
+            "parent": parent,
+            "inputs": {
+                "name": f"/aws/apigateway/{PREFIX}-api/access",
+                "retentionInDays": 90,
+                "kmsKeyId": KEY_ARN,
+            },
+        },
+        {
+            "type": "aws:apigatewayv2/api:Api",
+            "name": "http-api",
+            "parent": parent,
+            "inputs": {
+                "name": f"{PREFIX}-api",
+                "protocolType": "HTTP",
+                "tags": {"phase-mirror-public": "routes"},
+            },
+        },
+        {
+            "type": "aws:apigatewayv2/route:Route",
+            "name": "http-api-route",
+            "parent": parent,
+            "dependencies": ["http-api"],
+            "inputs": {"apiId": "a1b2c3d4e5", "routeKey": "$default", "authorizationType": "NONE"},
+        },
+        {
+            "type": "aws:apigatewayv2/stage:Stage",
+            "name": "http-api-stage",
+            "parent": parent,
+            "dependencies": ["http-api", "logs-http-api-access"],
+            "inputs": {
+                "apiId": "a1b2c3d4e5",
+                "name": "$default",
+                "autoDeploy": True,
+                "accessLogSettings": {
+                    "destinationArn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/apigateway/{PREFIX}-api/access",
+                    "format": '{"requestId":"$context.requestId"}',
+                },
+                "defaultRouteSettings": {"throttlingRateLimit": 20, "throttlingBurstLimit": 40},
+            },
+        },
+        {
+            "type": "aws:lambda/permission:Permission",
+            "name": "http-api-invoke",
+            "parent": parent,
+            "inputs": {
+                "action": "lambda:InvokeFunction",
+                "function": f"{PREFIX}-api",
+                "principal": "apigateway.amazonaws.com",
+                "sourceArn": f"{API_EXECUTION_ARN}/*/*",
+            },
+        },
+        {
+            "type": "aws:scheduler/schedule:Schedule",
+            "name": "schedule-anonymizer",
+            "parent": parent,
+            "inputs": {
+                "name": f"{PREFIX}-anonymizer",
+                "scheduleExpression": "cron(17 3 * * ? *)",
+                "flexibleTimeWindow": {"mode": "OFF"},
+                "kmsKeyArn": KEY_ARN,
+                "target": {
+                    "arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{PREFIX}-anonymizer",
+                    "roleArn": f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-anonymizer-schedule",
+                    "retryPolicy": {"maximumRetryAttempts": 3},
+                    "deadLetterConfig": {
+                        "arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:{PREFIX}-anonymizer-dlq"
+                    },
+                },
+            },
+        },
+        {
+            "type": "aws:ecr/repository:Repository",
+            "name": "images",
+            "parent": parent,
+            "inputs": {
+                "name": PREFIX,
+                "imageTagMutability": "IMMUTABLE",
+                "imageScanningConfiguration": {"scanOnPush": True},
+                "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY_ARN}],
+            },
+        },
+    ]
+    return entries
+
+
+def gcp_compute(parent: str) -> list[Entry]:
+    """The image repository, the API service (private ingress, no public invoker), the
+    anonymizer job and its scheduler invoker: every compute rule passes."""
+    url = gcp_backend_url(project="pm-test", prefix=PREFIX, location="us-central1", database=PREFIX)
+
+    def template(account: str) -> dict[str, Any]:
+        return {
+            "serviceAccount": _run_account(account),
+            "encryptionKey": KEY_NAME,
+            "containers": [
+                {"image": IMAGE, "envs": [{"name": "PHASE_MIRROR_BACKEND", "value": url}]}
+            ],
+        }
+
+    return [
+        {
+            "type": "gcp:artifactregistry/repository:Repository",
+            "name": "image-repository",
+            "parent": parent,
+            "inputs": {
+                "repositoryId": PREFIX,
+                "format": "DOCKER",
+                "kmsKeyName": KEY_NAME,
+                "dockerConfig": {"immutableTags": True},
+            },
+        },
+        {
+            "type": "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+            "name": "image-repository-deploy-writer",
+            "parent": parent,
+            "inputs": {
+                "repository": PREFIX,
+                "role": "roles/artifactregistry.writer",
+                "member": f"serviceAccount:{_run_account('deploy')}",
+            },
+        },
+        {
+            "type": "gcp:cloudrunv2/service:Service",
+            "name": "run-api",
+            "parent": parent,
+            "inputs": {
+                "name": f"{PREFIX}-api",
+                "ingress": "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+                "labels": {"stack": PREFIX},
+                "template": {**template("api"), "scaling": {"maxInstanceCount": 10}},
+            },
+        },
+        {
+            "type": "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+            "name": "run-api-invoker",
+            "parent": parent,
+            "dependencies": ["run-api"],
+            "inputs": {
+                "name": f"{PREFIX}-api",
+                "role": "roles/run.invoker",
+                "member": f"serviceAccount:{_run_account('caller')}",
+            },
+        },
+        {
+            "type": "gcp:cloudrunv2/job:Job",
+            "name": "run-anonymizer",
+            "parent": parent,
+            "inputs": {
+                "name": f"{PREFIX}-anonymizer",
+                "template": {"taskCount": 1, "template": template("anonymizer")},
+            },
+        },
+        {
+            "type": "gcp:cloudrunv2/jobIamMember:JobIamMember",
+            "name": "run-anonymizer-invoker",
+            "parent": parent,
+            "dependencies": ["run-anonymizer"],
+            "inputs": {
+                "name": f"{PREFIX}-anonymizer",
+                "role": "roles/run.invoker",
+                "member": f"serviceAccount:{_run_account('scheduler')}",
+            },
+        },
+    ]
+
+
 # --------------------------------------------------------------------------- mutation helpers
+
+Mutation = Callable[[list[Entry]], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A rule fixture: the compliant stack of `cloud`/`stack` with one `mutation`."""
+
+    rule: str
+    label: str
+    mutation: Mutation
+    cloud: str = "aws"
+    stack: str = "staging"
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}-{self.label}"
 
 
 def find(entries: list[Entry], name: str) -> Entry:

@@ -5,8 +5,6 @@ what each rule deliberately allows. Evaluation goes through pulumi_policy's own 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from phase_policy.rules import RULES, RULES_BY_ID
@@ -16,6 +14,7 @@ from tests.policy.builders import (
     KEY_NAME,
     OIDC_ARN,
     REPO,
+    Case,
     Entry,
     both,
     evaluate,
@@ -25,22 +24,9 @@ from tests.policy.builders import (
     setting,
     stack_of,
 )
+from tests.policy.compute_cases import COMPUTE_FAILING, COMPUTE_PASSING
 
-Mutation = Callable[[list[Entry]], None]
 GITHUB = "token.actions.githubusercontent.com"
-
-
-@dataclass(frozen=True)
-class Case:
-    rule: str
-    label: str
-    mutation: Mutation
-    cloud: str = "aws"
-    stack: str = "staging"
-
-    @property
-    def id(self) -> str:
-        return f"{self.rule}-{self.label}"
 
 
 def _trust(condition: dict[str, object]) -> str:
@@ -806,6 +792,7 @@ FAILING = [
         ),
         cloud="gcp",
     ),
+    *COMPUTE_FAILING,
 ]
 
 PASSING = [
@@ -1212,6 +1199,7 @@ PASSING = [
         ),
         cloud="gcp",
     ),
+    *COMPUTE_PASSING,
 ]
 
 

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import aws, gcp, stack
+from . import aws, aws_compute, gcp, gcp_compute, stack
 from .base import Rule, RuleMeta
 
-RULES: tuple[Rule, ...] = (*aws.RULES, *gcp.RULES, *stack.RULES)
+RULES: tuple[Rule, ...] = tuple(
+    sorted(
+        (*aws.RULES, *aws_compute.RULES, *gcp.RULES, *gcp_compute.RULES, *stack.RULES),
+        key=lambda rule: rule.id,
+    )
+)
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 if len(RULES_BY_ID) != len(RULES):  # pragma: no cover - guards edits to the rule modules

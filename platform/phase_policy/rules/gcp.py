@@ -23,6 +23,18 @@ SECRET = "gcp:secretmanager/secret:Secret"  # noqa: S105 - a type token
 BUCKET = "gcp:storage/bucket:Bucket"
 WIF_PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
 PROJECT_IAM = ("gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding")
+RUN_SERVICE_IAM = (
+    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+    "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
+)
+RUN_JOB_IAM = (
+    "gcp:cloudrunv2/jobIamMember:JobIamMember",
+    "gcp:cloudrunv2/jobIamBinding:JobIamBinding",
+)
+REGISTRY_IAM = (
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+    "gcp:artifactregistry/repositoryIamBinding:RepositoryIamBinding",
+)
 RESOURCE_IAM = (
     "gcp:storage/bucketIAMMember:BucketIAMMember",
     "gcp:storage/bucketIAMBinding:BucketIAMBinding",
@@ -34,6 +46,9 @@ RESOURCE_IAM = (
     "gcp:kms/keyRingIAMBinding:KeyRingIAMBinding",
     "gcp:serviceaccount/iAMMember:IAMMember",
     "gcp:serviceaccount/iAMBinding:IAMBinding",
+    *RUN_SERVICE_IAM,
+    *RUN_JOB_IAM,
+    *REGISTRY_IAM,
 )
 
 PITR_ENABLED = "POINT_IN_TIME_RECOVERY_ENABLED"
@@ -57,7 +72,7 @@ COMPUTE = (
     "gcp:compute/instanceTemplate:InstanceTemplate",
 )
 #: Google creates these in every project with broad rights; workloads get their own account.
-_DEFAULT_ACCOUNT = re.compile(
+DEFAULT_ACCOUNT = re.compile(
     r"(\d+-compute@developer\.gserviceaccount\.com|@appspot\.gserviceaccount\.com)$"
 )
 #: Google's default destroy-scheduled duration of a crypto key version.
@@ -316,12 +331,12 @@ def _members(args: ResourceValidationArgs) -> list[str]:
 @resource_rule(
     id="PM-GCP-010",
     title="gcp-iam-least-privilege",
-    description="IAM grants (project or resource level) use no basic role (owner/editor/viewer), no public member (allUsers, allAuthenticatedUsers), no admin-level role at any level (a role named `*admin`, `*Admin`, `*owner` or `*Owner`: key, secret, storage, IAM administration), and no project-wide impersonation role (serviceAccountUser, serviceAccountTokenCreator).",
+    description="IAM grants (project or resource level: buckets, secrets, keys, service accounts, Artifact Registry repositories, Cloud Run services and jobs) use no basic role (owner/editor/viewer), no public member (allUsers, allAuthenticatedUsers; on Cloud Run judged by PM-GCP-021), no admin-level role at any level (a role named `*admin`, `*Admin`, `*owner` or `*Owner`: key, secret, storage, IAM administration), and no project-wide impersonation role (serviceAccountUser, serviceAccountTokenCreator).",
     severity=Severity.CRITICAL,
     remediation="Grant predefined narrow roles on the stack's own resources (bucket: storage.objectUser, secrets: secretAccessor, key: cryptoKeyEncrypterDecrypter) and the Firestore user role on the project; never owner/editor/viewer, allUsers or an admin role, even on one resource.",
     cloud="gcp",
     types=[*PROJECT_IAM, *RESOURCE_IAM],
-    checkov=["CKV_GCP_117", "CKV_GCP_42", "CKV_GCP_41", "CKV_GCP_49", "CKV_GCP_28"],
+    checkov=["CKV_GCP_117", "CKV_GCP_42", "CKV_GCP_41", "CKV_GCP_49", "CKV_GCP_28", "CKV_GCP_101"],
     trivy=["AVD-GCP-0007", "AVD-GCP-0011"],
     twin="PM-AWS-012",
 )
@@ -331,9 +346,12 @@ def gcp_iam_least_privilege(args: ResourceValidationArgs, report: ReportViolatio
         return
     if role in BASIC_ROLES:
         report(f"grants the basic role {role}", None)
-    for member in _members(args):
-        if member in PUBLIC_MEMBERS:
-            report(f"grants {role} to {member} (public)", None)
+    # A public grant on a Cloud Run service or job is PM-GCP-021's: it knows what the stack
+    # declares public.
+    if args.resource_type not in (*RUN_SERVICE_IAM, *RUN_JOB_IAM):
+        for member in _members(args):
+            if member in PUBLIC_MEMBERS:
+                report(f"grants {role} to {member} (public)", None)
     if is_admin_role(role):
         where = "the whole project" if args.resource_type in PROJECT_IAM else "a resource"
         report(f"grants the admin-level role {role} on {where}", None)
@@ -497,7 +515,7 @@ def no_default_service_account(args: ResourceValidationArgs, report: ReportViola
     else:
         members = _members(args)
     for member in members:
-        if _DEFAULT_ACCOUNT.search(member):
+        if DEFAULT_ACCOUNT.search(member):
             report(f"{member} is a default service account", None)
 
 
