@@ -2,9 +2,9 @@
 
     ./dev package [--output dist/phase-mirror-lambda.zip] [--architecture arm64|x86_64] [--json]
 
-Contents: the runtime dependencies of the `lambda` lock target (core + extras api, aws, lambda:
-manylinux2014 CPython 3.11 wheels of the chosen architecture, installed by pip with its platform
-options and `--require-hashes`), the project's own packages `adapters` and `service`, and a
+Contents: the runtime dependencies of the `lambda` lock target (core + extras asgi, aws,
+lambda: manylinux2014 wheels of the Lambda runtime's CPython (`RUNTIME`) and the chosen
+architecture, installed by pip with its platform options and `--require-hashes`), the project's own packages `adapters` and `service`, and a
 minimal `phase_mirror-<version>.dist-info` so `importlib.metadata.version("phase-mirror")` works.
 Never inside: platform/, tests/, bench/, dev tools, console scripts (`bin/`), `__pycache__`,
 `*.pyc`. The GCP extra stays out (the AWS function never loads it; the zip stays small).
@@ -47,6 +47,7 @@ from deploy.lock import ROOT, LockError, pip_platform_args, progress, run_pip, s
 
 ARCHITECTURE = LAMBDA_ARCHITECTURE  # Lambda's name; pip's platform is aarch64 (ARCHITECTURES)
 RUNTIME = LAMBDA_RUNTIME
+PYTHON = RUNTIME.removeprefix("python")  # the CPython whose wheels go into the zip
 HANDLER = LAMBDA_HANDLERS[Workload.API]
 ANONYMIZER_HANDLER = LAMBDA_HANDLERS[Workload.ANONYMIZER]
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}  # Lambda name -> lock/pip platform
@@ -120,7 +121,7 @@ def _is_dropped(relative: Path) -> bool:
     )
 
 
-def install_dependencies(site: Path, architecture: str) -> None:
+def install_dependencies(site: Path, architecture: str, python: str = PYTHON) -> None:
     """pip-install the lock's `lambda` target for the Lambda platform into `site`."""
     requirements = site.parent / "requirements.txt"
     requirements.write_text(select(LOCK_TARGET), encoding="utf-8")
@@ -132,7 +133,7 @@ def install_dependencies(site: Path, architecture: str) -> None:
             "--no-warn-script-location",
             "--target",
             str(site),
-            *pip_platform_args(pip_platform(architecture)),
+            *pip_platform_args(pip_platform(architecture), python),
             "-r",
             str(requirements),
         ],
@@ -211,15 +212,22 @@ def write_zip(files: dict[str, bytes], output: Path) -> None:
 
 
 def build(
-    output: Path = DEFAULT_OUTPUT, architecture: str = ARCHITECTURE, source: Path = ROOT
+    output: Path = DEFAULT_OUTPUT,
+    architecture: str = ARCHITECTURE,
+    source: Path = ROOT,
+    python: str = PYTHON,
 ) -> BuildResult:
-    """Build the zip from the project at `source` (the repository; tests pass a snapshot)."""
+    """Build the zip from the project at `source` (the repository; tests pass a snapshot) with
+    the wheels of CPython `python` (the Lambda runtime's; tests build a twin for their own)."""
     started = time.monotonic()
     pip_platform(architecture)  # validate before the slow part
     with tempfile.TemporaryDirectory(prefix="phase-mirror-package-") as tmp:
         site = Path(tmp) / "site"
-        progress(f"installing the {LOCK_TARGET} dependencies for {architecture} (pip) ...")
-        install_dependencies(site, architecture)
+        progress(
+            f"installing the {LOCK_TARGET} dependencies for {architecture}, CPython {python} "
+            "(pip) ..."
+        )
+        install_dependencies(site, architecture, python)
         progress("collecting the project's packages ...")
         files = collect(site, source)
     progress(f"writing {output} ({len(files)} files) ...")
@@ -270,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="./dev package",
         description=(
             "Build the Lambda deployment zip reproducibly (same commit and lock -> same "
-            "sha256): the lock's 'lambda' dependencies for the Lambda Python 3.11 runtime plus "
+            "sha256): the lock's 'lambda' dependencies for the Lambda runtime's CPython plus "
             "the adapters and service packages. Fails if over Lambda's size limits."
         ),
     )

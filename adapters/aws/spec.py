@@ -63,8 +63,10 @@ DYNAMODB_NAMESPACE = "AWS/DynamoDB"
 BILLING_MODE = "PAY_PER_REQUEST"
 
 #: The Lambda runtime and architecture of both functions, and each workload's entry point. The
-#: zip builder (deploy/lambda_build.py) installs wheels for exactly these.
-LAMBDA_RUNTIME = "python3.11"
+#: zip builder (deploy/lambda_build.py) installs wheels for exactly these. python3.13 (Amazon
+#: Linux 2023, supported until 2029): python3.11 and the other Amazon Linux 2 runtimes were
+#: deprecated on 2026-06-30 and can no longer be updated. The code is Python 3.11 and runs as is.
+LAMBDA_RUNTIME = "python3.13"
 #: Graviton: about 20% cheaper per GB-second; every native dependency ships aarch64 wheels.
 LAMBDA_ARCHITECTURE = "arm64"
 LAMBDA_HANDLERS: dict[Workload, str] = {

@@ -52,7 +52,7 @@ def test_functions_are_built_from_the_spec_and_the_config(aws_run: ProgramRun) -
         inputs = functions[spec.name].inputs
         assert (inputs["handler"], inputs["runtime"], inputs["architectures"]) == (
             spec.handler,
-            "python3.11",
+            "python3.13",
             ["arm64"],
         )
         assert inputs["timeout"] == spec.workload.timeout_seconds

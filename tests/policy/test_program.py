@@ -20,12 +20,8 @@ from tests.policy.breakers import BROKEN, Broken, run_broken
 TARGETS = [(cloud, stack) for cloud in ("aws", "gcp") for stack in ("staging", "production")]
 WAIVER_FILE = Path(__file__).resolve().parents[2] / "platform" / "policypack" / "waivers.yaml"
 WAIVERS = load_waivers(WAIVER_FILE, known_rules=RULES_BY_ID, today=date.today())
-#: Known debt the repository's waiver file records (a real problem whose fix lies outside the
-#: stack: the Lambda runtime, PM-AWS-030). Nothing else may be waived.
-WAIVED_DEBT = {
-    ("aws", "PM-AWS-030", "phase-mirror-function-api"),
-    ("aws", "PM-AWS-030", "phase-mirror-function-anonymizer"),
-}
+#: What the repository's waiver file may excuse on the real stacks: nothing.
+WAIVED_DEBT: set[tuple[str, str, str]] = set()
 
 
 def evaluate(cloud: str, graph: StackGraph) -> TargetResult:
@@ -48,7 +44,7 @@ def test_real_stack_passes_with_no_finding(
     ]
     assert unwaived == []
     waived = {(cloud, f.rule_id, f.resource_name) for f in result.findings if f.suppressed}
-    assert waived <= WAIVED_DEBT
+    assert waived == WAIVED_DEBT
     assert result.resources > 40
 
 
