@@ -19,10 +19,12 @@ from pathlib import Path
 
 from adapters.backend import Backend, open_backend
 from adapters.catalog import Secret
-from service.oracle import AnalysisRequest, Format, analyze, l0, render
+from service.oracle import l0
 from service.oracle.config import OracleConfig
+from service.oracle.engine import AnalysisRequest, analyze
 from service.oracle.integrity import canonical_json, seal_document, verify_document
 from service.oracle.keys import load_keyring
+from service.oracle.render import Format, render
 from service.oracle.report_schema import PINNED_SCHEMA_HASH
 
 from .report import Operation, measure, paired, print_table

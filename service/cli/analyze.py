@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from service.oracle import Analysis, AnalysisRequest, Format, Mode, analyze, render
 from service.oracle.config import DEFAULT_FILE, ConfigError, OracleConfig, load_config
 from service.oracle.context import ContextError, GitHubContext, load_context
+from service.oracle.engine import Analysis, AnalysisRequest, analyze
+from service.oracle.model import Mode
 from service.oracle.progress import ProgressBar
+from service.oracle.render import Format, render
 from service.oracle.reporting import DEFAULT_ENVIRONMENT, ENV_KEY, ReportTarget
 from service.oracle.rules import known_checks
 from service.oracle.summary import FAIL_ON_LEVELS, fail_on_exit, github_output_lines, step_outputs

@@ -51,7 +51,8 @@ from .report import (
     Tool,
 )
 from .report_schema import PINNED_SCHEMA_HASH, SCHEMA_HASH
-from .rules import RULES, RuleContext
+from .rules import RULES
+from .rules.base import RuleContext
 
 EXIT_PASS = 0
 EXIT_BLOCK = 1

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from .model import EVALUATION_ERROR, Finding
 from .redaction import redact
 from .report import NotEvaluated, RuleRow
-from .rules import NotApplicable, Rule, RuleContext
-from .rules.base import Emitter
+from .rules.base import Emitter, NotApplicable, Rule, RuleContext
 
 log = logging.getLogger("phase_mirror.oracle")
 

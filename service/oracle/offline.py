@@ -16,7 +16,8 @@ from .config import OracleConfig
 from .evaluation import evaluate, unique_fingerprints
 from .model import Finding, Mode, Severity
 from .repo import MAX_FILE_BYTES, Repository
-from .rules import RULES, RuleContext
+from .rules import RULES
+from .rules.base import RuleContext
 from .workflows import Problem, Workflow, load_workflow
 
 #: The rules that read nothing but workflow files.

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from adapters.backend import Backend
 from adapters.clock import FakeClock
-from service.api import create_app
+from service.api.app import create_app
 from service.calibration.bootstrap import Calibration, bootstrap
 from service.calibration.config import CalibrationConfig
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from adapters.clock import FakeClock
-from service.api import create_app
+from service.api.app import create_app
 from service.calibration.bootstrap import bootstrap
 from service.calibration.config import CalibrationConfig
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.clock import FakeClock
-from service.api import create_app
+from service.api.app import create_app
 from service.calibration.bootstrap import bootstrap
 from service.calibration.config import CalibrationConfig
 

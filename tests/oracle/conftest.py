@@ -12,9 +12,10 @@ import pytest
 
 from adapters.backend import Backend
 from adapters.catalog import Secret
-from service.oracle import Analysis, AnalysisRequest, Mode, analyze
 from service.oracle.config import OracleConfig
 from service.oracle.context import load_context
+from service.oracle.engine import Analysis, AnalysisRequest, analyze
+from service.oracle.model import Mode
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

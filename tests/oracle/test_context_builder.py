@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from adapters.backend import Backend
-from service.oracle import Mode
 from service.oracle.context import context_from
 from service.oracle.github import BuiltContext, GitHubApi, build_context, mode_for_event
+from service.oracle.model import Mode
 from service.oracle.protection import effective_protection
 
 from .conftest import run

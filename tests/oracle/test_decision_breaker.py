@@ -9,10 +9,9 @@ import pytest
 from adapters.backend import Backend
 from adapters.catalog import Metric
 from adapters.clock import FakeClock
-from service.oracle import Outcome, Severity
 from service.oracle.config import OracleConfig, Thresholds
 from service.oracle.decision import decide
-from service.oracle.model import Finding, fingerprint
+from service.oracle.model import Finding, Outcome, Severity, fingerprint
 from service.oracle.redaction import redact
 
 from .conftest import fixture, run

@@ -15,8 +15,8 @@ from adapters.backend import Backend
 from adapters.catalog import Metric, Secret
 from adapters.errors import Unavailable
 from adapters.ports import Review
-from service.oracle import Outcome
 from service.oracle.baseline import baseline_key
+from service.oracle.model import Outcome
 from service.oracle.rules import RULES
 from service.oracle.rules.base import Rule
 

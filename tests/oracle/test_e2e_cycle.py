@@ -12,12 +12,15 @@ from pathlib import Path
 from adapters.backend import Backend
 from adapters.catalog import Secret
 from adapters.ports import Review
-from service.oracle import AnalysisRequest, Format, Mode, Outcome, analyze, fp, render
+from service.oracle import fp
 from service.oracle.baseline import Baseline, compare, load, snapshot, store
 from service.oracle.config import OracleConfig
 from service.oracle.context import load_context
+from service.oracle.engine import AnalysisRequest, analyze
 from service.oracle.integrity import verify_document
 from service.oracle.keys import load_keyring
+from service.oracle.model import Mode, Outcome
+from service.oracle.render import Format, render
 from service.oracle.repo import Repository
 
 from .conftest import fixture

@@ -15,10 +15,10 @@ import pytest
 from adapters.backend import Backend, open_backend
 from adapters.catalog import Secret
 from service.cli.main import main
-from service.oracle import Analysis
 from service.oracle.baseline import snapshot
 from service.oracle.config import DEFAULT_FILE, OracleConfig, load_config
 from service.oracle.confined import Confined, Refused
+from service.oracle.engine import Analysis
 from service.oracle.render import Format, render
 from service.oracle.repo import Repository
 from service.oracle.rules import known_checks

@@ -14,9 +14,9 @@ import pytest
 from adapters.backend import Backend
 from adapters.catalog import SECRETS, Secret
 from adapters.clock import FakeClock
-from service.oracle import Format, render
 from service.oracle.integrity import BRAND, SealError, verify_document, verify_text
 from service.oracle.keys import load_keyring
+from service.oracle.render import Format, render
 from service.oracle.report_schema import PINNED_SCHEMA_HASH, REPORT_SCHEMA, SCHEMA_HASH
 
 from .conftest import fixture, remove_redaction_key, run

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.backend import Backend
-from service.oracle import Mode, Severity
 from service.oracle.baseline import Baseline, snapshot, store
 from service.oracle.config import OracleConfig
+from service.oracle.model import Mode, Severity
 from service.oracle.repo import Repository
 
 from .conftest import checks, fixture, run

@@ -17,8 +17,7 @@ import textwrap
 from pathlib import Path
 
 from adapters.backend import Backend
-from service.oracle import Outcome, Severity
-from service.oracle.model import Finding
+from service.oracle.model import Finding, Outcome, Severity
 from service.oracle.offline import check_workflow_files
 from service.oracle.rules.base import evidence_list
 from service.oracle.rules.conditions import runs_for

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from adapters.clock import SystemClock
-from service.api import create_app
+from service.api.app import create_app
 from service.calibration.bootstrap import Calibration, bootstrap
 from service.calibration.config import CalibrationConfig
 from tests.api.servers import in_thread, serve_process

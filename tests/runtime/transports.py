@@ -140,7 +140,7 @@ class Pair:
 def make_pair(
     lambda_backend: Backend, app_backend: Backend, config: CalibrationConfig = CONFIG
 ) -> Iterator[Pair]:
-    from service.api import create_app
+    from service.api.app import create_app
 
     handler = build_handler(lambda_backend, config, access_log=False)
     app = create_app(app_backend, config, access_log=False)

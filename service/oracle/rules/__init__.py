@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import NotApplicable, Rule, RuleContext, RuleSpec
+from .base import Rule
 from .md001_branch_protection import RULE as MD001
 from .md002_permissions import RULE as MD002
 from .md003_integrity import RULE as MD003
@@ -19,12 +19,4 @@ def known_checks() -> dict[str, frozenset[str]]:
     return {rule.spec.id: rule.spec.check_ids for rule in RULES}
 
 
-__all__ = [
-    "RULES",
-    "RULES_BY_ID",
-    "NotApplicable",
-    "Rule",
-    "RuleContext",
-    "RuleSpec",
-    "known_checks",
-]
+__all__ = ["RULES", "RULES_BY_ID", "known_checks"]
