@@ -32,7 +32,7 @@ from .findings import EXIT_GATE_ERROR, BaselineEntry, GateResult
 from .gate import TargetSpec, apply_baseline, run_gate
 from .graph import GraphError, StackGraph, load_graph
 from .junit import to_junit
-from .program import available, program_graph
+from .program import available, program_graphs
 from .render import to_json, to_text
 from .rules import RULES
 from .sarif import to_sarif
@@ -92,10 +92,11 @@ def _targets(args: argparse.Namespace) -> list[TargetSpec]:
         return [_graph_target(path) for path in args.graph]
     clouds = available("clouds") if args.cloud == "all" else (args.cloud,)
     stacks = available("stacks") if args.stack == "all" else (args.stack,)
-    unknowns: bool = args.simulate_unknowns
+    graphs = program_graphs(clouds, stacks, simulate_unknowns=args.simulate_unknowns)
 
     def loader(cloud: str, stack: str) -> Callable[[], StackGraph]:
-        return lambda: program_graph(cloud, stack, simulate_unknowns=unknowns)
+        found = graphs[(cloud, stack)]
+        return _raising(found) if isinstance(found, GraphError) else lambda: found
 
     return [TargetSpec(cloud, stack, loader(cloud, stack)) for cloud in clouds for stack in stacks]
 

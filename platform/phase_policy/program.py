@@ -13,7 +13,10 @@ on the real program.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
@@ -117,6 +120,44 @@ def program_graph(cloud: str, stack: str, *, simulate_unknowns: bool = False) ->
         simulate_unknowns=simulate_unknowns,
         outputs=run.outputs,
     )
+
+
+#: A program run's result: the graph, or why the program could not produce it.
+GraphOrError = StackGraph | GraphError
+
+
+def _cloud_graphs(
+    cloud: str, stacks: tuple[str, ...], simulate_unknowns: bool
+) -> dict[str, GraphOrError]:
+    """Every stack of one cloud, in this process (a worker of `program_graphs`)."""
+    found: dict[str, GraphOrError] = {}
+    for stack in stacks:
+        try:
+            found[stack] = program_graph(cloud, stack, simulate_unknowns=simulate_unknowns)
+        except GraphError as error:
+            found[stack] = error
+    return found
+
+
+def program_graphs(
+    clouds: Sequence[str], stacks: Sequence[str], *, simulate_unknowns: bool = False
+) -> dict[tuple[str, str], GraphOrError]:
+    """Every cloud x stack, one worker process per cloud when there are several: a cloud's
+    stacks share its provider SDK's import and the program runs are CPU-bound, so the clouds
+    run side by side on separate cores (`phase-mirror-gate check --cloud all` on 2 cores)."""
+    stacks = tuple(stacks)
+    if len(clouds) < 2 or (os.cpu_count() or 1) < 2:
+        runs = {cloud: _cloud_graphs(cloud, stacks, simulate_unknowns) for cloud in clouds}
+    else:
+        # spawn, not fork: the parent may hold threads and Pulumi's runtime state.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=len(clouds), mp_context=context) as pool:
+            futures = {
+                cloud: pool.submit(_cloud_graphs, cloud, stacks, simulate_unknowns)
+                for cloud in clouds
+            }
+            runs = {cloud: future.result() for cloud, future in futures.items()}
+    return {(cloud, stack): runs[cloud][stack] for cloud in clouds for stack in stacks}
 
 
 def available(kind: str) -> tuple[str, ...]:
