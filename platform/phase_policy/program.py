@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -149,8 +150,13 @@ def program_graphs(
     if len(clouds) < 2 or (os.cpu_count() or 1) < 2:
         runs = {cloud: _cloud_graphs(cloud, stacks, simulate_unknowns) for cloud in clouds}
     else:
-        # spawn, not fork: the parent may hold threads and Pulumi's runtime state.
-        context = multiprocessing.get_context("spawn")
+        # fork where it is safe: the workers start with the modules the parent has imported (the
+        # pack, pulumi_policy) instead of importing them again (about 0.5 s each). A process
+        # with other threads (a test runner, say) spawns instead: a fork there could copy a held
+        # lock.
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        method = "fork" if forkable and threading.active_count() == 1 else "spawn"
+        context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=len(clouds), mp_context=context) as pool:
             futures = {
                 cloud: pool.submit(_cloud_graphs, cloud, stacks, simulate_unknowns)
