@@ -6,9 +6,9 @@ exit; peak memory is the child's maximum resident set size from `wait4`. Target 
 under 2 s for every case, and faster than Checkov.
 
 Checkov runs from its own virtualenv (`.bench/checkov-venv`, created here with pip from PyPI,
-pinned to CHECKOV_VERSION) over `bench/fixtures/terraform/<cloud>-<stack>/main.tf`: the same
-resources with the same values, rendered from the Pulumi program by
-`bench/fixtures/render_tf.py` (every AWS / GCP resource the gate sees; Pulumi's own resources and
+pinned to CHECKOV_VERSION) over `.bench/terraform/<cloud>-<stack>/main.tf`: the same
+resources with the same values, rendered from the Pulumi program at the start of each run by
+`bench/fixtures/render_tf.py` (generated, never committed; every AWS / GCP resource the gate sees; Pulumi's own resources and
 `random` ids excepted). Checkov reads static files while the gate also runs the Pulumi program,
 so the comparison favours Checkov. Each gate case with a Terraform equivalent is timed against
 Checkov in the same rounds (alternating, `report.paired`); when Checkov cannot be installed its
@@ -24,6 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .fixtures import render_tf
 from .report import Operation, Stats, measure, paired, print_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +33,7 @@ RUNS = 5
 #: Checkov takes seconds per run: fewer rounds for the paired cases.
 PAIRED_RUNS = 3
 TARGET_S = 2.0
-TERRAFORM = ROOT / "bench" / "fixtures" / "terraform"
+TERRAFORM = render_tf.OUT
 CHECKOV_VENV = ROOT / ".bench" / "checkov-venv"
 CHECKOV_VERSION = "3.3.30"
 #: No update check, no platform mapping download: Checkov works offline, like the gate.
@@ -148,6 +149,8 @@ def _gate_row(label: str, wall: Stats, usage: list[tuple[float, int]]) -> list[o
 def run() -> None:
     rows: list[list[object]] = []
     executable, why_not = checkov()
+    if executable is not None:
+        render_tf.write_all(TERRAFORM)
     with tempfile.TemporaryDirectory(prefix="pm-bench-gate-") as tmp:
         cases = [*CASES, ("deletion gate (1 refused step)", _deletion_case(Path(tmp)), None)]
         for label, args, terraform in cases:
