@@ -9,8 +9,8 @@ Checkov runs from its own virtualenv (`.bench/checkov-venv`, created here with p
 pinned to CHECKOV_VERSION) over `.bench/terraform/<cloud>-<stack>/main.tf`: the same
 resources with the same values, rendered from the Pulumi program at the start of each run by
 `bench/fixtures/render_tf.py` (generated, never committed; every AWS / GCP resource the gate
-sees; Pulumi's own resources and `random` ids excepted). Checkov reads static files while the gate also runs the Pulumi program,
-so the comparison favours Checkov. Each gate case with a Terraform equivalent is timed against
+sees; Pulumi's own resources and `random` ids excepted). Checkov reads static files while the
+gate also runs the Pulumi program, so the comparison favours Checkov. Each gate case with a Terraform equivalent is timed against
 Checkov in the same rounds (alternating, `report.paired`); when Checkov cannot be installed its
 column says why and the gate is still measured.
 """
