@@ -6,13 +6,13 @@ exit; peak memory is the child's maximum resident set size from `wait4`. Target 
 under 2 s for every case, and faster than Checkov.
 
 Checkov runs from its own virtualenv (`.bench/checkov-venv`, created here with pip from PyPI,
-pinned to CHECKOV_VERSION) over `.bench/terraform/<cloud>-<stack>/main.tf`: the same
-resources with the same values, rendered from the Pulumi program at the start of each run by
+pinned to CHECKOV_VERSION) over `.bench/terraform/<cloud>-<stack>/main.tf`: the same resources
+with the same values, rendered from the Pulumi program at the start of each run by
 `bench/fixtures/render_tf.py` (generated, never committed; every AWS / GCP resource the gate
 sees; Pulumi's own resources and `random` ids excepted). Checkov reads static files while the
-gate also runs the Pulumi program, so the comparison favours Checkov. Each gate case with a Terraform equivalent is timed against
-Checkov in the same rounds (alternating, `report.paired`); when Checkov cannot be installed its
-column says why and the gate is still measured.
+gate also runs the Pulumi program, so the comparison favours Checkov. Each gate case with a
+Terraform equivalent is timed against Checkov in the same rounds (alternating, `report.paired`);
+when Checkov cannot be installed its column says why and the gate is still measured.
 """
 
 from __future__ import annotations
