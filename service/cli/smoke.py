@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from service.oracle.http import HttpAnswer, request_json
+
 from .common import EXIT_FAIL, EXIT_OK, UsageError
 
 ENV_KEY = "PHASE_MIRROR_SMOKE_KEY"
@@ -39,28 +41,6 @@ LEFT_BEHIND = (
     "(deleted on use); after the anonymizer runs, one daily aggregate of a one-org cohort for "
     f"{RULE_ID}/smoke-<run>, which no query can reveal (below k)"
 )
-
-
-@dataclass
-class Answer:
-    """What the endpoint answered (status None: no HTTP answer at all, `error` says why)."""
-
-    status: int | None
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    error: str | None = None
-
-    @property
-    def code(self) -> str | None:
-        if isinstance(self.body, dict):
-            code = self.body.get("code") or self.body.get("status")
-            return None if code is None else str(code)
-        return None
-
-    def describe(self) -> str:
-        if self.status is None:
-            return f"no answer ({self.error})"
-        return f"{self.status} {self.code or ''}".strip()
 
 
 @dataclass
@@ -86,7 +66,7 @@ class StepResult:
 
 
 class Client:
-    """urllib against one base URL, every answer (4xx/5xx too) turned into an `Answer`."""
+    """`service.oracle.http.request_json` against one base URL, each request with its own id."""
 
     def __init__(self, endpoint: str, *, timeout: float, run_id: str) -> None:
         self.endpoint = endpoint.rstrip("/")
@@ -102,45 +82,27 @@ class Client:
         body: Any = None,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> tuple[Answer, str]:
-        import urllib.error
-        import urllib.request
-
+    ) -> tuple[HttpAnswer, str]:
         request_id = f"smoke-{self.run_id}.{step}"
         url = self.endpoint + path + (f"?{urlencode(query)}" if query else "")
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in `run`
-            url,
-            data=data,
-            method=method,
-            headers={
-                "Accept": "application/json",
-                "User-Agent": "phase-mirror-smoke",
-                "X-Request-Id": request_id,
-                **({"Content-Type": "application/json"} if data is not None else {}),
-                **(headers or {}),
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return _answer(response.status, response.headers, response.read()), request_id
-        except urllib.error.HTTPError as error:
-            with error:
-                return _answer(error.code, error.headers, error.read()), request_id
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            return Answer(None, error=f"{type(error).__name__}: {reason}"), request_id
+        sent = {"User-Agent": "phase-mirror-smoke", "X-Request-Id": request_id, **(headers or {})}
+        return request_json(method, url, body=body, headers=sent, timeout=self.timeout), request_id
 
 
-def _answer(status: int, headers: Any, raw: bytes) -> Answer:
-    try:
-        body: Any = json.loads(raw) if raw else None
-    except ValueError:
-        body = raw[:200].decode("utf-8", "replace")
-    return Answer(status, body, {k.lower(): v for k, v in headers.items()})
+def _code(answer: HttpAnswer) -> str | None:
+    if isinstance(answer.body, dict):
+        code = answer.body.get("code") or answer.body.get("status")
+        return None if code is None else str(code)
+    return None
 
 
-Check = Callable[[Answer], str | None]
+def _describe(answer: HttpAnswer) -> str:
+    if answer.status is None:
+        return f"no answer ({answer.error})"
+    return f"{answer.status} {_code(answer) or ''}".strip()
+
+
+Check = Callable[[HttpAnswer], str | None]
 """Returns what is wrong with an answer whose status and code were as expected, or None."""
 
 
@@ -164,7 +126,7 @@ class Smoke:
         check: Check | None = None,
         needs: str | None = None,
         **request: Any,
-    ) -> Answer | None:
+    ) -> HttpAnswer | None:
         expected = f"{expect_status} {expect_code or ''}".strip()
         if needs is not None and needs not in self.found:
             self.results.append(
@@ -172,7 +134,9 @@ class Smoke:
             )
             return None
         answer, request_id = self.client.send(name, method, path, **request)
-        ok = answer.status == expect_status and (expect_code is None or answer.code == expect_code)
+        ok = answer.status == expect_status and (
+            expect_code is None or _code(answer) == expect_code
+        )
         detail = ""
         if ok and check is not None:
             problem = check(answer)
@@ -181,7 +145,7 @@ class Smoke:
             detail = _message(answer)
         self.results.append(
             StepResult(
-                name, f"{method} {path}", expected, answer.describe(), ok, detail, request_id
+                name, f"{method} {path}", expected, _describe(answer), ok, detail, request_id
             )
         )
         return answer if ok else None
@@ -306,7 +270,7 @@ class Smoke:
         ]
 
 
-def _message(answer: Answer) -> str:
+def _message(answer: HttpAnswer) -> str:
     if isinstance(answer.body, dict):
         return str(answer.body.get("message", ""))[:300]
     return "" if answer.body is None else str(answer.body)[:200]
@@ -316,13 +280,13 @@ def _has(name: str) -> Check:
     return lambda a: None if isinstance(a.body, dict) and a.body.get(name) else f"no '{name}'"
 
 
-def _same(answer: Answer, name: str, expected: Any) -> str | None:
+def _same(answer: HttpAnswer, name: str, expected: Any) -> str | None:
     got = answer.body.get(name) if isinstance(answer.body, dict) else None
     return None if got == expected else f"'{name}' is {got!r}, expected {expected!r}"
 
 
 def _names_field(name: str) -> Check:
-    def check(answer: Answer) -> str | None:
+    def check(answer: HttpAnswer) -> str | None:
         errors = answer.body.get("errors") if isinstance(answer.body, dict) else None
         fields = [e.get("field") for e in errors or [] if isinstance(e, dict)]
         return None if name in fields else f"the errors name {fields}, not '{name}'"
@@ -330,14 +294,14 @@ def _names_field(name: str) -> Check:
     return check
 
 
-def _nonce_shape(answer: Answer) -> str | None:
+def _nonce_shape(answer: HttpAnswer) -> str | None:
     nonce = answer.body.get("nonce") if isinstance(answer.body, dict) else None
     if isinstance(nonce, str) and len(nonce) == 64 and all(c in "0123456789abcdef" for c in nonce):
         return None
     return f"'nonce' is {nonce!r}, expected 64 hex characters"
 
 
-def _below_k(answer: Answer) -> str | None:
+def _below_k(answer: HttpAnswer) -> str | None:
     body = answer.body if isinstance(answer.body, dict) else {}
     k, minimum = body.get("k"), body.get("minimum")
     if isinstance(k, int) and isinstance(minimum, int) and k < minimum:
