@@ -23,16 +23,13 @@ ALARM_FIX = (
 def describe_alarms(clients: Clients, target: AwsTarget, names: list[str]) -> dict[str, Any]:
     """The named alarms that exist, metric and composite alike, by name."""
     found: dict[str, Any] = {}
-    # Without AlarmTypes, AWS lists metric alarms only.
-    request: dict[str, Any] = {"AlarmNames": names, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]}
+    pages = clients.generic("cloudwatch").get_paginator("describe_alarms")
     with mapped(target, Resource("CloudWatch alarms", f"{target.prefix}-*", "alarms")):
-        while True:
-            page = clients.generic("cloudwatch").describe_alarms(**request)
+        # Without AlarmTypes, AWS lists metric alarms only.
+        for page in pages.paginate(AlarmNames=names, AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
             for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
                 found[alarm["AlarmName"]] = alarm
-            if not page.get("NextToken"):
-                return found
-            request["NextToken"] = page["NextToken"]
+    return found
 
 
 def silence(described: Mapping[str, Any]) -> list[str]:
@@ -67,17 +64,14 @@ def api_ids(
     if not wanted:
         return {}
     found: dict[ApiIdOf, str] = {}
-    request: dict[str, Any] = {}
     names = ", ".join(sorted(v.api_name for v in wanted))
+    pages = clients.generic("apigatewayv2").get_paginator("get_apis")
     with mapped(target, Resource("API Gateway HTTP API", names, "alarms")):
-        while True:
-            page = clients.generic("apigatewayv2").get_apis(**request)
+        for page in pages.paginate():
             for api in page.get("Items", []):
                 if (key := ApiIdOf(str(api.get("Name")))) in wanted:
                     found[key] = str(api["ApiId"])
-            if not page.get("NextToken"):
-                return found
-            request["NextToken"] = page["NextToken"]
+    return found
 
 
 def unresolved_api(

@@ -10,7 +10,7 @@ the composite's own reaction is NOT_REPORTED. Against AWS itself those gaps are 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..operations import Check
@@ -27,18 +27,9 @@ POLL_SECONDS = 5.0
 
 
 class AlarmDrill:
-    def __init__(
-        self,
-        clients: Clients,
-        target: AwsTarget,
-        *,
-        sleep: Callable[[float], None] | None = None,
-        monotonic: Callable[[], float] | None = None,
-    ) -> None:
+    def __init__(self, clients: Clients, target: AwsTarget) -> None:
         self._clients = clients
         self._target = target
-        self._sleep = sleep or time.sleep
-        self._monotonic = monotonic or time.monotonic
 
     def _states(self, names: list[str]) -> dict[str, str]:
         described = describe_alarms(self._clients, self._target, names)
@@ -142,10 +133,10 @@ class AlarmDrill:
                     name, f"{MOTO_COMPOSITES}; the rule was evaluated locally instead"
                 )
             return Check.failed(name, "there is no composite alarm to react", ALARM_FIX)
-        started = self._monotonic()
+        started = time.monotonic()
         while True:
             state = self._states([health.name]).get(health.name)
-            elapsed = self._monotonic() - started
+            elapsed = time.monotonic() - started
             if state == "ALARM":
                 return Check.passed(
                     name,
@@ -154,7 +145,7 @@ class AlarmDrill:
                 )
             if elapsed >= timeout:
                 break
-            self._sleep(min(POLL_SECONDS, max(timeout - elapsed, 0.0)))
+            time.sleep(min(POLL_SECONDS, max(timeout - elapsed, 0.0)))
         if self._target.endpoint:
             return Check.unreported(
                 name,

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ..clock import Clock
 from ..errors import Misconfigured
 from ..operations import Check
@@ -16,19 +14,11 @@ from .verify import AwsVerifier
 
 
 class AwsOperator:
-    def __init__(
-        self,
-        clients: Clients,
-        target: AwsTarget,
-        clock: Clock,
-        *,
-        sleep: Callable[[float], None] | None = None,
-        monotonic: Callable[[], float] | None = None,
-    ) -> None:
+    def __init__(self, clients: Clients, target: AwsTarget, clock: Clock) -> None:
         self._clients = clients
         self._target = target
         self._clock = clock
-        self._verifier = AwsVerifier(clients, target, sleep=sleep, monotonic=monotonic)
+        self._verifier = AwsVerifier(clients, target)
 
     def bootstrap(self, verify_only: bool = False) -> list[Check]:
         """Create the stack's resources, then check them; only where no table exists yet."""

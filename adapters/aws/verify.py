@@ -13,7 +13,7 @@ alarms when no HTTP API of the stack's name exists to resolve their `ApiId` with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -38,18 +38,11 @@ from .spec import CompositeAlarm, DynamoTable, MetricAlarm, aws_stack, watched_m
 
 
 class AwsVerifier:
-    def __init__(
-        self,
-        clients: Clients,
-        target: AwsTarget,
-        *,
-        sleep: Callable[[float], None] | None = None,
-        monotonic: Callable[[], float] | None = None,
-    ) -> None:
+    def __init__(self, clients: Clients, target: AwsTarget) -> None:
         self._clients = clients
         self._target = target
         self._stack = aws_stack(target.prefix)
-        self._drill = AlarmDrill(clients, target, sleep=sleep, monotonic=monotonic)
+        self._drill = AlarmDrill(clients, target)
 
     # ------------------------------------------------------------------ verify-pitr
 

@@ -321,8 +321,8 @@ def gcp_system_health_policy(prefix: str) -> CombinedPolicy:
 
 # ---------------------------------------------------------------------- compute (Cloud Run)
 #
-# The image's own contract (its port and health path, `deploy/container.py`) is not GCP's to
-# decide; the platform reads it there. Names come from the catalog's workloads.
+# Names come from the catalog's workloads; the image's port and health path are CONTAINER_PORT
+# and HEALTH_PATH above (deploy/container.py reads them too).
 
 
 @dataclass(frozen=True)

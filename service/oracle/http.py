@@ -1,5 +1,6 @@
 """A small JSON-over-HTTP client on the standard library, for the two services the oracle talks
-to: the GitHub REST API (context.py's builder) and the calibration API (reporting.py; `phase-mirror smoke` too).
+to: the GitHub REST API (context.py's builder) and the calibration API (reporting.py, and
+`phase-mirror smoke`).
 
 Every answer, 4xx/5xx included, comes back as an `HttpAnswer`; a connection that fails has
 `status None` and `error` says why. Nothing here raises on a network problem, so callers decide
