@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 from phase_platform.config import CLOUD_RUN_INGRESS
-from phase_platform.testing import STACKS, ProgramRun, run_stack
+from phase_platform.testing import STACKS, ProgramRun
 
 from adapters.aws.spec import aws_stack
 from adapters.catalog import (
@@ -26,6 +26,8 @@ from adapters.catalog import (
     Workload,
 )
 from adapters.gcp.spec import NOT_RENDERED, gcp_stack
+
+from .conftest import built
 
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
 
@@ -169,7 +171,8 @@ def gcp_facts(run: ProgramRun) -> ComputeFacts:
 
 @pytest.fixture(scope="module", params=STACKS)
 def facts(request: pytest.FixtureRequest) -> tuple[ComputeFacts, ComputeFacts]:
-    return aws_facts(run_stack("aws", request.param)), gcp_facts(run_stack("gcp", request.param))
+    # The session's builds (conftest): the same mocked programs the other tests read.
+    return aws_facts(built("aws", request.param)), gcp_facts(built("gcp", request.param))
 
 
 def test_the_clouds_are_equivalent_for_compute(facts: tuple[ComputeFacts, ComputeFacts]) -> None:
