@@ -18,7 +18,7 @@ from service.oracle.reporting import DEFAULT_ENVIRONMENT, ENV_KEY, ReportTarget
 from service.oracle.rules import known_checks
 from service.oracle.summary import FAIL_ON_LEVELS, fail_on_exit, github_output_lines, step_outputs
 
-from .common import UsageError, backend_from
+from .common import UsageError, backend_from, write_report
 
 AUTO_MODE = "auto"
 
@@ -290,14 +290,3 @@ def _report_outcomes(analysis: Analysis, target: ReportTarget, *, dry_run: bool)
     )
     analysis.model = with_degradation(analysis.model, delivery.degradation())
     analysis.report = analysis.model.as_json()
-
-
-def write_report(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot write the report to {output}: {error.strerror}") from None

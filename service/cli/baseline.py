@@ -26,8 +26,8 @@ from service.oracle.keys import RedactionKeyUnavailable, load_keyring
 from service.oracle.repo import Repository
 from service.oracle.report_schema import SCHEMA_HASH
 
-from .analyze import load_inputs, write_report
-from .common import EXIT_DEGRADED, EXIT_FAIL, EXIT_OK, UsageError, backend_from
+from .analyze import load_inputs
+from .common import EXIT_DEGRADED, EXIT_FAIL, EXIT_OK, UsageError, backend_from, write_report
 
 DRIFT_SCHEMA = "phase-mirror/drift@1"
 

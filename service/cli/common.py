@@ -53,6 +53,18 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise SystemExit(code)
 
 
+def write_report(text: str, output: Path | None) -> None:
+    """A report (or any command's document) to stdout, or to `output` (UsageError if it cannot)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write the report to {output}: {error.strerror}") from None
+
+
 def add_stack_option(parser: argparse.ArgumentParser) -> None:
     """`--stack FILE`: take the backend from `pulumi stack output --json` saved to FILE."""
     parser.add_argument(

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .analyze import write_report
-from .common import UsageError
+from .common import UsageError, write_report
 
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
 
