@@ -277,12 +277,13 @@ def _sse_is_kms(rules: Any) -> bool:
     twin="PM-GCP-008",
 )
 def s3_sse_kms(args: StackValidationArgs, report: ReportViolation) -> None:
+    log_targets = _log_links(args).targets
     for bucket in _buckets(args):
         inline = read(bucket.props, "serverSideEncryptionConfiguration")
         if isinstance(inline, Mapping) and _sse_is_kms([read(inline, "rule")]):
             continue
         configs = _inline_or_companion(args, bucket, ENCRYPTION)
-        if bucket.urn in _log_links(args).targets:
+        if bucket.urn in log_targets:
             if not configs:
                 report(
                     f"{_bucket_label(bucket)} (a log target) has no default encryption", bucket.urn
