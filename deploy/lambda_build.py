@@ -43,11 +43,19 @@ from pathlib import Path
 
 from adapters.aws.spec import LAMBDA_ARCHITECTURE, LAMBDA_HANDLERS, LAMBDA_RUNTIME
 from adapters.catalog import Workload
-from deploy.lock import ROOT, LockError, pip_platform_args, progress, run_pip, select
+from deploy.lock import (
+    ROOT,
+    LockError,
+    lambda_python,
+    pip_platform_args,
+    progress,
+    run_pip,
+    select,
+)
 
 ARCHITECTURE = LAMBDA_ARCHITECTURE  # Lambda's name; pip's platform is aarch64 (ARCHITECTURES)
 RUNTIME = LAMBDA_RUNTIME
-PYTHON = RUNTIME.removeprefix("python")  # the CPython whose wheels go into the zip
+PYTHON = lambda_python()  # the CPython whose wheels go into the zip (the lock's too)
 HANDLER = LAMBDA_HANDLERS[Workload.API]
 ANONYMIZER_HANDLER = LAMBDA_HANDLERS[Workload.ANONYMIZER]
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}  # Lambda name -> lock/pip platform
