@@ -94,14 +94,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             "aws:lambda/function:Function": self._aws_function,
             "aws:apigatewayv2/api:Api": self._aws_http_api,
             "aws:apigatewayv2/stage:Stage": self._aws_stage,
-            "aws:sqs/queue:Queue": lambda n, i: (
-                f"https://sqs.{self.aws_region}.amazonaws.com/{self.aws_account_id}/{i['name']}",
-                {
-                    "arn": self._arn("sqs", i["name"], sep=":"),
-                    "url": f"https://sqs.{self.aws_region}.amazonaws.com/"
-                    f"{self.aws_account_id}/{i['name']}",
-                },
-            ),
+            "aws:sqs/queue:Queue": self._aws_queue,
             "aws:scheduler/scheduleGroup:ScheduleGroup": lambda n, i: (
                 i["name"],
                 {"arn": self._arn("scheduler", f"schedule-group/{i['name']}")},
@@ -267,6 +260,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
             "invokeUrl": f"https://{api_id}.execute-api.{self.aws_region}.amazonaws.com/{path}",
             "executionArn": self._arn("execute-api", f"{api_id}/{stage}"),
         }
+
+    def _aws_queue(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        # A queue's id is its URL.
+        url = f"https://sqs.{self.aws_region}.amazonaws.com/{self.aws_account_id}/{inputs['name']}"
+        return url, {"arn": self._arn("sqs", inputs["name"], sep=":"), "url": url}
 
     def _random_id(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
         raw = hashlib.sha256(name.encode()).digest()[: int(inputs["byteLength"])]
