@@ -18,6 +18,9 @@ from typing import Any
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 LOGGER_NAME = "phase_mirror.api"
+#: The settings `serve` hands its workers (and the managed runtimes read): log level, access log.
+ENV_LOG_LEVEL = "PHASE_MIRROR_LOG_LEVEL"
+ENV_ACCESS_LOG = "PHASE_MIRROR_ACCESS_LOG"
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
@@ -53,6 +56,11 @@ def configure(level: str = "info") -> None:
         logger.propagate = False
     # uvicorn's own access log is replaced by ours (which has the request id and the route).
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def configure_from_env() -> None:
+    """`configure` at the level of $PHASE_MIRROR_LOG_LEVEL (default info)."""
+    configure(os.environ.get(ENV_LOG_LEVEL, "info"))
 
 
 def get_logger() -> logging.Logger:

@@ -20,9 +20,8 @@ from service.calibration.config import CalibrationConfig
 
 from . import logs
 from .app import create_app
+from .logs import ENV_ACCESS_LOG
 
-ENV_ACCESS_LOG = "PHASE_MIRROR_ACCESS_LOG"
-ENV_LOG_LEVEL = "PHASE_MIRROR_LOG_LEVEL"
 #: The pid of the `serve` process that supervises the workers.
 ENV_SUPERVISOR_PID = "PHASE_MIRROR_SUPERVISOR_PID"
 _PR_SET_PDEATHSIG = 1
@@ -30,7 +29,7 @@ _PR_SET_PDEATHSIG = 1
 
 def app() -> FastAPI:
     exit_with_supervisor()
-    logs.configure(os.environ.get(ENV_LOG_LEVEL, "info"))
+    logs.configure_from_env()
     backend = open_backend()
     return create_app(
         backend,

@@ -110,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.api import logs
-    from service.api.server import ENV_ACCESS_LOG, ENV_LOG_LEVEL, ENV_SUPERVISOR_PID
+    from service.api.logs import ENV_ACCESS_LOG, ENV_LOG_LEVEL
+    from service.api.server import ENV_SUPERVISOR_PID
     from service.calibration.bootstrap import Calibration, bootstrap
     from service.calibration.config import CalibrationConfig
 

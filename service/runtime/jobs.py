@@ -111,13 +111,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _configure_logs() -> None:
     """JSON lines on stderr, the API's format (`phase_mirror.*` loggers), level from
-    `PHASE_MIRROR_LOG_LEVEL`."""
-    import os
-
+    `PHASE_MIRROR_LOG_LEVEL` (`service.api.logs` only: the job needs no web stack)."""
     from service.api import logs
-    from service.api.server import ENV_LOG_LEVEL
 
-    logs.configure(os.environ.get(ENV_LOG_LEVEL, "info"))
+    logs.configure_from_env()
 
 
 if __name__ == "__main__":

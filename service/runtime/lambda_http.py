@@ -85,16 +85,15 @@ def build_handler(
     try:
         from service.api import logs
         from service.api.app import create_app
-        from service.api.server import ENV_ACCESS_LOG, ENV_LOG_LEVEL
     except ImportError as error:
         raise _missing(error) from None
     from adapters.backend import open_backend
     from service.calibration.config import CalibrationConfig
 
-    logs.configure(os.environ.get(ENV_LOG_LEVEL, "info"))
+    logs.configure_from_env()
     config = config or CalibrationConfig.from_env()
     if access_log is None:
-        access_log = os.environ.get(ENV_ACCESS_LOG, "1") != "0"
+        access_log = os.environ.get(logs.ENV_ACCESS_LOG, "1") != "0"
     opened = backend or open_backend()
     try:
         app = create_app(opened, config, access_log=access_log, run_scheduler=False)
