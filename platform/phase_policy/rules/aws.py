@@ -73,7 +73,7 @@ PUBLIC_ACCESS_FLAGS = (
 )
 
 
-def _is_aws_managed_key(key: object) -> bool:
+def is_aws_managed_key(key: object) -> bool:
     return isinstance(key, str) and any(marker in key for marker in AWS_MANAGED_ALIASES)
 
 
@@ -138,7 +138,7 @@ def dynamodb_cmk(args: ResourceValidationArgs, report: ReportViolation) -> None:
         report("server-side encryption with a customer-managed key is not enabled", None)
     elif not present(args.props, "serverSideEncryption", "kmsKeyArn"):
         report("encryption is enabled without a KMS key ARN (that is the AWS-owned key)", None)
-    elif _is_aws_managed_key(read(args.props, "serverSideEncryption", "kmsKeyArn")):
+    elif is_aws_managed_key(read(args.props, "serverSideEncryption", "kmsKeyArn")):
         report(
             "the table uses the AWS-managed key alias/aws/dynamodb, not a customer-managed key",
             None,
@@ -259,7 +259,7 @@ def _sse_is_kms(rules: Any) -> bool:
         algorithm = read(default, "sseAlgorithm")
         key = read(default, "kmsMasterKeyId")
         kms = algorithm in ("aws:kms", "aws:kms:dsse") or algorithm is UNKNOWN
-        if kms and present(default, "kmsMasterKeyId") and not _is_aws_managed_key(key):
+        if kms and present(default, "kmsMasterKeyId") and not is_aws_managed_key(key):
             return True
     return False
 
@@ -387,7 +387,7 @@ def s3_tls_only(args: StackValidationArgs, report: ReportViolation) -> None:
 def sns_cmk(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not present(args.props, "kmsMasterKeyId"):
         report("the topic is not encrypted", None)
-    elif _is_aws_managed_key(read(args.props, "kmsMasterKeyId")):
+    elif is_aws_managed_key(read(args.props, "kmsMasterKeyId")):
         report("the topic uses the AWS-managed key alias/aws/sns, not a customer-managed key", None)
 
 
@@ -480,7 +480,7 @@ def ssm_securestring(args: ResourceValidationArgs, report: ReportViolation) -> N
     kind = value(args.props, "type")
     if kind != "SecureString":
         report(f"parameter type is {kind!r}, not SecureString", None)
-    elif not present(args.props, "keyId") or _is_aws_managed_key(read(args.props, "keyId")):
+    elif not present(args.props, "keyId") or is_aws_managed_key(read(args.props, "keyId")):
         report(
             "the SecureString uses the AWS-managed key alias/aws/ssm, not a customer-managed key",
             None,

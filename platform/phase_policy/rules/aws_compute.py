@@ -10,6 +10,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity, Sta
 from ..compute import declared_facets, env_pairs, secret_problem, shared_identities
 from ..links import owner
 from ..props import MISSING, UNKNOWN, present, read, value
+from .aws import is_aws_managed_key
 from .base import of_type, resource_rule, stack_rule
 
 FUNCTION = "aws:lambda/function:Function"
@@ -21,8 +22,6 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 AUTHORIZED = ("AWS_IAM", "JWT", "CUSTOM")
-#: Keys AWS manages are not customer-managed (PM-AWS-003's notion).
-_AWS_MANAGED = "alias/aws/"
 
 #: Lambda's deprecation dates (AWS "Lambda runtimes" table: after this day a runtime gets no
 #: security patches; creating and then updating functions is blocked a few weeks later).
@@ -76,7 +75,8 @@ SUGGESTED_RUNTIME = "python3.13"
 
 
 def _customer_key(key: object) -> bool:
-    return key is UNKNOWN or (isinstance(key, str) and bool(key) and _AWS_MANAGED not in key)
+    """Set and not AWS-managed (PM-AWS-003's notion); unknown at preview counts as set."""
+    return key is UNKNOWN or (isinstance(key, str) and bool(key) and not is_aws_managed_key(key))
 
 
 # ----------------------------------------------------------------------------- Lambda
