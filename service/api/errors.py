@@ -40,12 +40,16 @@ class ApiError(Exception):
         self.extra = extra
 
 
-def error_response(error: ApiError) -> JSONResponse:
+def error_body(error: ApiError, request_id: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {"status": error.status, "code": error.code, "message": error.message}
     body.update(error.extra)
-    request_id = request_id_var.get()
     if request_id is not None:
         body["request_id"] = request_id
+    return body
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    body = error_body(error, request_id_var.get())
     headers = {}
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))

@@ -144,15 +144,12 @@ def reset() -> None:
 
 def startup_failure(error: StoreError, *, request_id: str | None) -> LambdaResponse:
     """The 503 the app itself would give for `error`, when the app could not even be built."""
-    from service.api.errors import from_store_error
+    from service.api.errors import error_body, from_store_error
     from service.api.logs import get_logger
 
     get_logger().error("lambda: cannot start the calibration API", extra={"detail": str(error)})
     failure = from_store_error(error)
-    body: dict[str, Any] = {"status": failure.status, "code": failure.code}
-    body["message"] = failure.message
-    if request_id:
-        body["request_id"] = request_id
+    body = error_body(failure, request_id or None)
     headers = {"content-type": "application/json"}
     if request_id:
         headers["x-request-id"] = request_id
