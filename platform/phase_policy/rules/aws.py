@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -408,6 +408,20 @@ def _identity_documents(args: ResourceValidationArgs) -> list[tuple[str, Any]]:
     ]
 
 
+def _parsed_identity_documents(
+    args: ResourceValidationArgs,
+) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    """(label, document, problem) of each identity document that is set; an unknown one stops
+    the check."""
+    for label, raw in _identity_documents(args):
+        if raw is MISSING:
+            continue
+        if raw is UNKNOWN:
+            cannot_know(label)
+        document, problem = iam.parse(raw)
+        yield label, document, problem
+
+
 @resource_rule(
     id="PM-AWS-012",
     title="iam-least-privilege",
@@ -428,12 +442,7 @@ def iam_least_privilege(args: ResourceValidationArgs, report: ReportViolation) -
             if name in iam.ADMIN_MANAGED_POLICIES:
                 report(f"attaches the AWS-managed {name} policy", None)
         return
-    for label, raw in _identity_documents(args):
-        if raw is MISSING:
-            continue
-        if raw is UNKNOWN:
-            cannot_know(label)
-        document, problem = iam.parse(raw)
+    for label, document, problem in _parsed_identity_documents(args):
         if document is None:
             report(f"{label}: {problem}", None)
             continue
@@ -686,12 +695,7 @@ def sns_topic_policy(args: ResourceValidationArgs, report: ReportViolation) -> N
     twin="PM-GCP-010",
 )
 def iam_no_privilege_escalation(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    for label, raw in _identity_documents(args):
-        if raw is MISSING:
-            continue
-        if raw is UNKNOWN:
-            cannot_know(label)
-        document, _ = iam.parse(raw)
+    for label, document, _ in _parsed_identity_documents(args):
         if document is None:
             continue  # PM-AWS-012 reports unreadable documents
         for found in iam.escalation_problems(document):
