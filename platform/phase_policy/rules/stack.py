@@ -380,16 +380,18 @@ def _gcp_uncovered(resources: Sequence[PolicyResource]) -> list[str]:
     policies = of_type(resources, ALERT_POLICY)
     if not policies:
         return []
-    health = [p for p in policies if len(_conditions(p)) > 1]
+    conditions = [(p, _conditions(p)) for p in policies]
+    health = [keys for _, keys in conditions if len(keys) > 1]
     if not health:
         if len(policies) == 1:
             return []
         return [f"{len(policies)} alert policies but no combined system-health policy"]
-    covered = {key for p in health for key in _conditions(p)}
+    covered = {key for keys in health for key in keys}
+    # A health policy's own conditions are all covered, so only the others can be missing.
     missing = [
         str(read(p.props, "displayName"))
-        for p in policies
-        if p not in health and any(key not in covered for key in _conditions(p))
+        for p, keys in conditions
+        if any(key not in covered for key in keys)
     ]
     return [f"the system-health policy does not cover: {', '.join(missing)}"] if missing else []
 
