@@ -14,12 +14,11 @@ from pulumi_policy import (
 )
 
 from .. import iam
-from ..context import is_production
 from ..links import LogLinks, companions_of, log_links
 from ..posture import AWS_DEFAULT_ROTATION_DAYS, LOGGING_TYPES, MAX_ROTATION_DAYS
 from ..props import MISSING, UNKNOWN, cannot_know, elements, present, read, value
 from ..stores import expected_ttl_attribute, is_durable_table, table_spec
-from .base import ADVISORY, Rule, of_type, resource_rule, stack_rule
+from .base import ADVISORY, Rule, of_type, resource_is_production, resource_rule, stack_rule
 
 TABLE = "aws:dynamodb/table:Table"
 KMS_KEY = "aws:kms/key:Key"
@@ -199,7 +198,7 @@ def kms_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
 )
 def kms_deletion_window(args: ResourceValidationArgs, report: ReportViolation) -> None:
     days = value(args.props, "deletionWindowInDays", default=30)  # AWS's default is 30
-    production = is_production(urn=args.urn, config=args.get_config(), stack_tags=args.stack_tags)
+    production = resource_is_production(args)
     minimum = 30 if production else 7
     if not isinstance(days, int | float) or days < minimum:
         where = "production" if production else "any stack"
@@ -469,7 +468,7 @@ def iam_oidc_trust(args: ResourceValidationArgs, report: ReportViolation) -> Non
     if document is None:
         report(f"trust policy: {problem}", None)
         return
-    production = is_production(urn=args.urn, config=args.get_config(), stack_tags=args.stack_tags)
+    production = resource_is_production(args)
     for found in iam.github_trust_problems(document, exact=production):
         report(found, None)
 

@@ -142,9 +142,7 @@ def resource_rule(
         def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
             if args.resource_type not in wanted:
                 return
-            if production_only and not is_production(
-                urn=args.urn, config=args.get_config(), stack_tags=args.stack_tags
-            ):
+            if production_only and not resource_is_production(args):
                 args.not_applicable("applies to production stacks only")
             check(args, report)
 
@@ -198,6 +196,11 @@ def stack_rule(
         return Rule(meta, StackValidationPolicy(validate=validate, **_policy_fields(meta)))
 
     return build
+
+
+def resource_is_production(args: ResourceValidationArgs) -> bool:
+    """Whether the resource under check belongs to a production stack."""
+    return is_production(urn=args.urn, config=args.get_config(), stack_tags=args.stack_tags)
 
 
 def _stack_is_production(args: StackValidationArgs) -> bool:

@@ -13,9 +13,8 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from ..context import is_production
 from ..props import MISSING, UNKNOWN, elements, present, read, value
-from .base import Rule, of_type, resource_rule, stack_rule
+from .base import Rule, of_type, resource_is_production, resource_rule, stack_rule
 
 DATABASE = "gcp:firestore/database:Database"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
@@ -291,9 +290,7 @@ def wif_attribute_condition(args: ResourceValidationArgs, report: ReportViolatio
                 "(expected assertion.repository == '<owner>/<name>')",
                 None,
             )
-        production = is_production(
-            urn=args.urn, config=args.get_config(), stack_tags=args.stack_tags
-        )
+        production = resource_is_production(args)
         if production:
             for problem in exact_subject_problems(str(condition)):
                 report(problem, None)
@@ -472,7 +469,7 @@ def sa_impersonation_scoped(args: ResourceValidationArgs, report: ReportViolatio
 def kms_destroy_duration(args: ResourceValidationArgs, report: ReportViolation) -> None:
     raw = value(args.props, "destroyScheduledDuration", default=f"{DEFAULT_DESTROY_SECONDS}s")
     seconds = rotation_seconds(raw)
-    production = is_production(urn=args.urn, config=args.get_config(), stack_tags=args.stack_tags)
+    production = resource_is_production(args)
     minimum = 30 if production else 7
     if seconds is None:
         report(f"destroy_scheduled_duration {raw!r} is not a duration like '2592000s'", None)
