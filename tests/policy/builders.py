@@ -879,6 +879,15 @@ def option(name: str, key: str, new: Any) -> Callable[[list[Entry]], None]:
     return mutate
 
 
+def adding(entry: Entry) -> Mutation:
+    """A mutation: add resource `entry` (a fresh copy each time) to the stack."""
+
+    def mutate(entries: list[Entry]) -> None:
+        entries.append(copy.deepcopy(entry))
+
+    return mutate
+
+
 def both(*mutations: Callable[[list[Entry]], None]) -> Callable[[list[Entry]], None]:
     def mutate(entries: list[Entry]) -> None:
         for mutation in mutations:

@@ -5,17 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.policy.builders import IMAGE, KEY_NAME, Case, Entry, Mutation, both, setting
+from tests.policy.builders import IMAGE, KEY_NAME, Case, Entry, Mutation, adding, both, setting
 
 LEAKED_TOKEN = "ghp_" + "a1B2" * 9
 ACCOUNT_ROLE = "arn:aws:iam::111122223333:role/pm-test-api-function"
-
-
-def adding(entry: Entry) -> Mutation:
-    def mutate(entries: list[Entry]) -> None:
-        entries.append(entry)
-
-    return mutate
 
 
 def _grant(

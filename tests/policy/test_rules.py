@@ -16,6 +16,7 @@ from tests.policy.builders import (
     REPO,
     Case,
     Entry,
+    adding,
     both,
     evaluate,
     github_trust,
@@ -579,9 +580,7 @@ FAILING = [
     Case(
         "PM-AWS-025",
         "access-key",
-        lambda entries: entries.append(
-            {"type": "aws:iam/accessKey:AccessKey", "name": "ci-key", "inputs": {"user": "ci"}}
-        ),
+        adding({"type": "aws:iam/accessKey:AccessKey", "name": "ci-key", "inputs": {"user": "ci"}}),
     ),
     Case(
         "PM-GCP-009",
@@ -670,7 +669,7 @@ FAILING = [
     Case(
         "PM-GCP-016",
         "sa-key",
-        lambda entries: entries.append(
+        adding(
             {
                 "type": "gcp:serviceaccount/key:Key",
                 "name": "ci-key",
@@ -692,7 +691,7 @@ FAILING = [
     Case(
         "PM-GCP-017",
         "vm-as-app-engine-sa",
-        lambda entries: entries.append(
+        adding(
             {
                 "type": "gcp:compute/instance:Instance",
                 "name": "vm",
